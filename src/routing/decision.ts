@@ -123,7 +123,10 @@ export interface RoutingState {
   /** Per pool, per member: picks counted so far. Keys of day/week match PoolIncrement.day/week. */
   poolCounts: Record<
     string,
-    Record<string, { total: number; day?: { key: string; count: number }; week?: { key: string; count: number } }>
+    Record<
+      string,
+      { total: number; day?: { key: string; count: number }; week?: { key: string; count: number } }
+    >
   >;
   /** Handlers who already held this lead (a re-route never goes back to them). */
   previousHolders?: string[];

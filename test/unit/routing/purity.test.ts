@@ -17,14 +17,21 @@ function filesUnder(dir: string): string[] {
 
 export function impurities(file: string, source: string): string[] {
   const found: string[] = [];
-  for (const m of source.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+  for (const m of source.matchAll(
+    /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm,
+  )) {
     const isType = Boolean(m[2]);
     const spec = m[3]!;
     if (isType) continue;
     if (spec.startsWith('.')) {
       const target = join(file, '..', spec);
-      if (relative(root, target).startsWith('..')) found.push(`imports ${spec} from outside src/routing`);
-    } else if (spec.startsWith('node:') ? !ALLOWED_NODE.has(spec) : !ALLOWED_PACKAGES.has(spec.split('/')[0]!)) {
+      if (relative(root, target).startsWith('..'))
+        found.push(`imports ${spec} from outside src/routing`);
+    } else if (
+      spec.startsWith('node:')
+        ? !ALLOWED_NODE.has(spec)
+        : !ALLOWED_PACKAGES.has(spec.split('/')[0]!)
+    ) {
       found.push(`imports ${spec}`);
     }
   }
