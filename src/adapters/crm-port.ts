@@ -49,6 +49,17 @@ export interface RoutingWrite {
   ownerId: string;
   task: TaskWrite | null;
   note: string | null;
+  /**
+   * 1 on the first try. Above 1 an earlier attempt may have reached the CRM before we could
+   * record it, so the adapter looks for its earlier task / note before creating another.
+   */
+  attempt?: number;
+}
+
+/** Per-call options of the single writes (fallback steps). */
+export interface WriteOptions {
+  /** As `RoutingWrite.attempt`. */
+  attempt?: number;
 }
 
 export interface RoutingWriteResult {
@@ -73,8 +84,19 @@ export interface CrmPort {
   /** Batch form of writeRouting; one result (or error) per item, so one bad record never fails its neighbours. */
   writeRoutings(writes: RoutingWrite[]): Promise<Array<RoutingWriteResult | Error>>;
   assignOwner(key: string, lead: LeadCrmRef, ownerId: string): Promise<void>;
-  createTask(key: string, lead: LeadCrmRef, task: TaskWrite): Promise<{ id: string }>;
-  addNote(key: string, lead: LeadCrmRef, body: string, ownerId?: string): Promise<{ id: string }>;
+  createTask(
+    key: string,
+    lead: LeadCrmRef,
+    task: TaskWrite,
+    opts?: WriteOptions,
+  ): Promise<{ id: string }>;
+  addNote(
+    key: string,
+    lead: LeadCrmRef,
+    body: string,
+    ownerId?: string,
+    opts?: WriteOptions,
+  ): Promise<{ id: string }>;
   readEngagement(lead: LeadCrmRef, since: Date): Promise<Engagement>;
   /** Most recent leads, newest first (replay and the "last 100 leads" exercise). */
   listRecentLeads(opts: { limit: number; since?: Date }): Promise<Lead[]>;
