@@ -187,6 +187,8 @@ export interface CompiledCalendar {
   workingDaysPerWeek: number;
   /** Memo of per-day UTC windows, keyed by ISO date. Pure: same inputs, same entries. */
   dayCache: Map<string, DayWindows>;
+  /** The day looked up last: most lookups land on it again, and it saves a zone conversion. */
+  recent: DayWindows | null;
 }
 
 /** One local day of a calendar: its UTC windows (ms), and where the next day starts. */
@@ -235,6 +237,7 @@ export function compileCalendar(
     holidays,
     workingDaysPerWeek: weekly.filter((d) => d.length > 0).length,
     dayCache: new Map(),
+    recent: null,
   };
 }
 

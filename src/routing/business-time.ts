@@ -1,0 +1,225 @@
+/**
+ * Business-time arithmetic on a compiled calendar. All zone and DST work is luxon's; this file
+ * only walks local days and their working windows.
+ *
+ * Exports
+ * - `addBusinessTime(cal, from: Date, duration: Duration | string, opts?): Date`
+ * - `addBusinessMs(cal, from: Date, ms: number, opts?): Date`
+ * - `isOpen(cal, at: Date, opts?): boolean`
+ * - `nextOpening(cal, at: Date, opts?): Date` (= `at` when open)
+ * - `businessMsBetween(cal, a: Date, b: Date, opts?): number` (0 when b ≤ a)
+ * - `localDate(cal, at: Date): string`, `formatLocal(cal, at: Date): string` (for traces)
+ * - `BusinessTimeError`
+ * `opts.ignoreHolidays` counts holidays as ordinary weekdays (used to find the SLA window a person
+ * would have had, to decide whether a holiday makes them unavailable).
+ *
+ * Semantics (docs/business-time.md has the long form):
+ * - `s`/`m`/`h` are business seconds/minutes/hours: real elapsed time while the calendar is open.
+ *   On the night clocks go back, a window 00:00-06:00 holds 7 real hours; on the night they go
+ *   forward it holds 5. A lead arriving while closed starts counting at the next opening.
+ * - `d` is working days: N working days later at the same business-time offset into the day
+ *   (10:30 on a 08:00-18:00 day is offset 2h30; `2d` later is 10:30 two working days on). A start
+ *   while closed counts from the next opening (offset 0). If the landing day is shorter than the
+ *   offset, the due is that day's close. A fraction (`1.5d`) adds that share of the landing day's
+ *   business time. Working day = a day with at least one window that is not a holiday.
+ * - `w` is `d` times the calendar's working days per week (5 for mon-fri, 7 for mon-sun), so `1w`
+ *   lands on the same weekday and time a week on, later only when a holiday intervenes.
+ */
+import { DateTime } from 'luxon';
+import { parseDuration, type Duration } from './duration.ts';
+import type { CompiledCalendar, DayWindows } from './calendar.ts';
+
+export class BusinessTimeError extends Error {
+  override name = 'BusinessTimeError';
+}
+
+export interface BusinessTimeOptions {
+  /** Treat holidays as ordinary days. */
+  ignoreHolidays?: boolean;
+}
+
+/** A calendar with a holiday on every working day for this long is a config mistake, not a wait. */
+const MAX_DAYS_SEARCHED = 1_000;
+/** Bound on the per-calendar day memo: ~3 years of distinct days; cleared, not evicted, when full. */
+const DAY_CACHE_LIMIT = 1_100;
+
+function buildDay(cal: CompiledCalendar, start: DateTime): DayWindows {
+  const date = start.toISODate()!;
+  const nextMs = start.plus({ days: 1 }).startOf('day').toMillis();
+  const windows: Array<[number, number]> = [];
+  for (const [s, e] of cal.weekly[start.weekday - 1]!) {
+    // A local time that does not exist (02:30 when clocks spring forward) is moved forward by
+    // luxon; an ambiguous one (01:30 when they fall back) takes the first occurrence.
+    const sMs = start.set({ hour: Math.floor(s / 60), minute: s % 60 }).toMillis();
+    const eMs =
+      e === 1440 ? nextMs : start.set({ hour: Math.floor(e / 60), minute: e % 60 }).toMillis();
+    if (eMs > sMs) windows.push([sMs, eMs]);
+  }
+  return {
+    date,
+    startMs: start.toMillis(),
+    nextMs,
+    holiday: cal.holidays.get(date) ?? null,
+    windows,
+  };
+}
+
+/** The local day of `cal` that contains instant `ms`. */
+export function dayAt(cal: CompiledCalendar, ms: number): DayWindows {
+  const r = cal.recent;
+  if (r && ms >= r.startMs && ms < r.nextMs) return r;
+  const local = DateTime.fromMillis(ms, { zone: cal.zone });
+  const date = local.toISODate()!;
+  let day = cal.dayCache.get(date);
+  if (!day) {
+    if (cal.dayCache.size >= DAY_CACHE_LIMIT) cal.dayCache.clear();
+    day = buildDay(cal, local.startOf('day'));
+    cal.dayCache.set(date, day);
+  }
+  cal.recent = day;
+  return day;
+}
+
+const isClosedDay = (day: DayWindows, opts?: BusinessTimeOptions): boolean =>
+  day.windows.length === 0 || (day.holiday !== null && !opts?.ignoreHolidays);
+
+/** Calls `visit(start, end, day)` for each open span from `fromMs` on, until it returns true. */
+function walkOpen(
+  cal: CompiledCalendar,
+  fromMs: number,
+  opts: BusinessTimeOptions | undefined,
+  visit: (start: number, end: number, day: DayWindows) => boolean,
+): void {
+  let day = dayAt(cal, fromMs);
+  for (let i = 0; i < MAX_DAYS_SEARCHED; i++) {
+    if (!isClosedDay(day, opts)) {
+      for (const [s, e] of day.windows) {
+        if (e <= fromMs) continue;
+        if (visit(Math.max(s, fromMs), e, day)) return;
+      }
+    }
+    day = dayAt(cal, day.nextMs);
+  }
+  throw new BusinessTimeError(
+    `calendar ${cal.name} has no working time in the ${MAX_DAYS_SEARCHED} days after ${new Date(fromMs).toISOString()}: check its weekly windows and holidays`,
+  );
+}
+
+export function isOpen(cal: CompiledCalendar, at: Date, opts?: BusinessTimeOptions): boolean {
+  const ms = at.getTime();
+  const day = dayAt(cal, ms);
+  if (isClosedDay(day, opts)) return false;
+  return day.windows.some(([s, e]) => ms >= s && ms < e);
+}
+
+export function nextOpening(cal: CompiledCalendar, at: Date, opts?: BusinessTimeOptions): Date {
+  let found = at.getTime();
+  walkOpen(cal, found, opts, (s) => {
+    found = s;
+    return true;
+  });
+  return new Date(found);
+}
+
+export function addBusinessMs(
+  cal: CompiledCalendar,
+  from: Date,
+  ms: number,
+  opts?: BusinessTimeOptions,
+): Date {
+  let remaining = Math.max(0, ms);
+  let due = from.getTime();
+  walkOpen(cal, due, opts, (s, e) => {
+    if (remaining <= e - s) {
+      due = s + remaining;
+      return true;
+    }
+    remaining -= e - s;
+    return false;
+  });
+  return new Date(due);
+}
+
+const businessMsOfDay = (day: DayWindows): number =>
+  day.windows.reduce((sum, [s, e]) => sum + (e - s), 0);
+
+/** The instant `offset` business ms into `day` (its close when the day is shorter). */
+function atOffset(day: DayWindows, offset: number): number {
+  let left = offset;
+  for (const [s, e] of day.windows) {
+    if (left <= e - s) return s + left;
+    left -= e - s;
+  }
+  return day.windows[day.windows.length - 1]![1];
+}
+
+function addWorkingDays(
+  cal: CompiledCalendar,
+  from: Date,
+  days: number,
+  opts?: BusinessTimeOptions,
+): Date {
+  const start = nextOpening(cal, from, opts).getTime();
+  let day = dayAt(cal, start);
+  let offset = 0;
+  for (const [s, e] of day.windows) if (s < start) offset += Math.min(e, start) - s;
+  const whole = Math.floor(days);
+  let counted = 0;
+  for (let i = 0; counted < whole; i++) {
+    if (i >= MAX_DAYS_SEARCHED)
+      throw new BusinessTimeError(
+        `calendar ${cal.name} has fewer than ${whole} working days in the ${MAX_DAYS_SEARCHED} days after ${day.date}`,
+      );
+    day = dayAt(cal, day.nextMs);
+    if (!isClosedDay(day, opts)) counted++;
+  }
+  const landed = atOffset(day, offset);
+  const frac = days - whole;
+  if (frac <= 0) return new Date(landed);
+  return addBusinessMs(cal, new Date(landed), frac * businessMsOfDay(day), opts);
+}
+
+export function addBusinessTime(
+  cal: CompiledCalendar,
+  from: Date,
+  duration: Duration | string,
+  opts?: BusinessTimeOptions,
+): Date {
+  const d = typeof duration === 'string' ? parseDuration(duration) : duration;
+  if (!d) throw new BusinessTimeError(`"${String(duration)}" is not a duration (10m, 4h, 2d, 1w)`);
+  if (d.unit === 'd') return addWorkingDays(cal, from, d.value, opts);
+  if (d.unit === 'w') return addWorkingDays(cal, from, d.value * cal.workingDaysPerWeek, opts);
+  return addBusinessMs(cal, from, d.ms, opts);
+}
+
+export function businessMsBetween(
+  cal: CompiledCalendar,
+  a: Date,
+  b: Date,
+  opts?: BusinessTimeOptions,
+): number {
+  const end = b.getTime();
+  if (end <= a.getTime()) return 0;
+  let total = 0;
+  walkOpen(cal, a.getTime(), opts, (s, e) => {
+    if (s >= end) return true;
+    total += Math.min(e, end) - s;
+    return e >= end;
+  });
+  return total;
+}
+
+/** The local ISO date of an instant in the calendar's zone. */
+export function localDate(cal: CompiledCalendar, at: Date): string {
+  return dayAt(cal, at.getTime()).date;
+}
+
+/** `Sat 2026-11-28 07:10 PST`: how traces show an instant to a human. */
+export function formatLocal(cal: CompiledCalendar, at: Date): string {
+  return DateTime.fromJSDate(at, { zone: cal.zone }).toFormat('ccc yyyy-LL-dd HH:mm ZZZZ');
+}
+
+/** ISO 8601 with the calendar zone's offset, e.g. `2026-11-28T07:10:00.000-08:00`. */
+export function isoLocal(cal: CompiledCalendar, at: Date): string {
+  return DateTime.fromJSDate(at, { zone: cal.zone }).toISO()!;
+}
