@@ -62,6 +62,8 @@ export interface FirstTouch {
   body: string;
   productLine?: string;
   caseStudy?: string;
+  /** Task priority as configured on the lead type's first_touch (default high). */
+  priority?: 'high' | 'medium' | 'low';
   /** Optional values that were missing and replaced by their configured default. */
   defaultsUsed: string[];
 }
@@ -97,6 +99,12 @@ export interface PoolIncrement {
   /** Member-local day and ISO week the pick counts against (caps are per day/week in the member's zone). */
   day: string;
   week: string;
+  /**
+   * Pool fairness `skip` only: a member returning from leave (or joining) forfeits the turns they
+   * missed. Store `total = max(total, rebase) + 1` instead of `total + 1` (see applyPoolIncrement
+   * in src/routing/pool.ts). Absent means a plain +1.
+   */
+  rebase?: number;
 }
 
 export interface Decision {
