@@ -1,0 +1,134 @@
+/**
+ * The environment, parsed once. This is the only file that reads `process.env`; everything else
+ * receives the frozen `Env` it returns. Every bad variable is reported at once, so an operator
+ * fixes the deployment in one round trip instead of one variable per restart.
+ */
+import { z } from 'zod';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const url = (what: string) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .optional()
+    .refine((v) => v === undefined || URL.canParse(v), { message: `must be a full URL (${what})` });
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const list = (fallback: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined
+        ? fallback
+        : v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+    );
+
+const intIn = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export const EnvSchema = z.object({
+  PORT: intIn(3000, 0, 65535),
+  /** Address to bind; 0.0.0.0 in containers. */
+  HOST: z.string().default('0.0.0.0'),
+  /** Real Postgres. Unset: embedded PGlite in PGLITE_DIR. */
+  DATABASE_URL: url('postgres://user@host:5432/db'),
+  PGLITE_DIR: z.string().default('.switchboard/pglite'),
+  /** Connections per instance when DATABASE_URL is set. */
+  DATABASE_POOL_MAX: intIn(10, 1, 200),
+  ROUTING_CONFIG: z.string().default('config/routing.yaml'),
+  CRM: z.enum(['dryrun', 'hubspot', 'salesforce']).default('dryrun'),
+  HUBSPOT_ACCESS_TOKEN: optionalText,
+  HUBSPOT_CLIENT_SECRET: optionalText,
+  HUBSPOT_BASE_URL: url('HubSpot API base, default https://api.hubapi.com'),
+  /** Also accept legacy v1/v2 signatures (workflow "Send a webhook" actions sign with v2). */
+  HUBSPOT_ACCEPT_V1V2: bool(false),
+  /** `contact.propertyChange` that re-routes: `property` or `property=value`, comma-separated. */
+  HUBSPOT_REROUTE_ON: list(['lifecyclestage=marketingqualifiedlead']),
+  /** `contact.propertyChange` recorded as engagement for fallback checkpoints. */
+  HUBSPOT_ENGAGEMENT_PROPERTIES: list([
+    'hs_sales_email_last_opened',
+    'hs_sales_email_last_replied',
+    'notes_last_contacted',
+    'hs_last_sales_activity_timestamp',
+    'hs_lead_status',
+  ]),
+  SALESFORCE_INSTANCE_URL: url('e.g. https://acme.my.salesforce.com'),
+  SALESFORCE_LOGIN_URL: url('e.g. https://login.salesforce.com'),
+  SALESFORCE_CLIENT_ID: optionalText,
+  SALESFORCE_CLIENT_SECRET: optionalText,
+  SALESFORCE_PRIVATE_KEY: optionalText,
+  SALESFORCE_PRIVATE_KEY_FILE: optionalText,
+  SALESFORCE_USERNAME: optionalText,
+  SALESFORCE_ACCESS_TOKEN: optionalText,
+  /** Outbound messages from any other org are refused. */
+  SALESFORCE_ORG_ID: optionalText,
+  /** Optional shared secret Salesforce must send as `?token=` (outbound messages carry no signature). */
+  SALESFORCE_WEBHOOK_TOKEN: optionalText,
+  ADMIN_TOKEN: optionalText,
+  INTAKE_TOKEN: optionalText,
+  /** External base URL HubSpot calls (scheme + host [+ prefix]); proxies rewrite host and scheme. */
+  PUBLIC_URL: url('e.g. https://switchboard.example.com'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest accepted request body. 100 HubSpot events are about 30 KB; 100 Salesforce notifications well under 1 MB. */
+  BODY_LIMIT_BYTES: intIn(1_048_576, 1024, 50 * 1_048_576),
+  /** Inbox worker: rows claimed per round and the idle poll interval (LISTEN/NOTIFY wakes it sooner). */
+  WORKER_BATCH_SIZE: intIn(20, 1, 500),
+  WORKER_POLL_MS: intIn(2000, 50, 600_000),
+  /** Attempts before an inbox event is parked with its error. */
+  WORKER_MAX_ATTEMPTS: intIn(10, 1, 100),
+  /** Run the inbox worker in this process (turn off for an intake-only instance). */
+  WORKER_ENABLED: bool(true),
+  /** Milliseconds graceful shutdown waits for in-flight work before giving up. */
+  SHUTDOWN_TIMEOUT_MS: intIn(10_000, 0, 600_000),
+});
+
+export type Env = Readonly<z.infer<typeof EnvSchema>>;
+
+export class EnvError extends Error {
+  readonly code = 'ENV.INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+/** Parses `source` (default `process.env`); throws EnvError listing every bad variable. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const res = EnvSchema.safeParse(source);
+  if (!res.success) {
+    throw new EnvError(
+      res.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '?');
+        const got = source[name];
+        return `${name}: ${i.message}${got === undefined || /TOKEN|SECRET|KEY/.test(name) ? '' : ` (got "${got}")`}`;
+      }),
+    );
+  }
+  return Object.freeze(res.data);
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+import { migrate, readMigrations } from '../../../src/db/migrate.ts';
+
+describe('migrations', () => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await createTestDb();
+  });
+  afterAll(async () => {
+    await tdb.close();
+  });
+
+  it('records every migration file and applies nothing the second time', async () => {
+    const rows = await tdb.db.selectFrom('schema_migrations').select('id').orderBy('id').execute();
+    expect(rows.map((r) => r.id)).toEqual(readMigrations().map((m) => m.id));
+    expect(await migrate(tdb)).toEqual([]);
+  });
+
+  it('creates the outbox table with the agreed columns', async () => {
+    const cols = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns where table_name = 'crm_writes' order by ordinal_position`.execute(
+      tdb.db,
+    );
+    expect(cols.rows.map((c) => c.column_name)).toEqual([
+      'id',
+      'lead_id',
+      'decision_id',
+      'step',
+      'kind',
+      'key',
+      'crm',
+      'payload',
+      'status',
+      'attempts',
+      'max_attempts',
+      'run_at',
+      'locked_at',
+      'locked_by',
+      'last_error',
+      'result',
+      'created_at',
+      'updated_at',
+      'done_at',
+    ]);
+  });
+
+  it('returns bigint ids as strings on both engines', async () => {
+    const r = await sql<{ n: unknown }>`select 5::int8 as n`.execute(tdb.db);
+    expect(r.rows[0]?.n).toBe('5');
+  });
+
+  it('rolls back a failing migration and names it', async () => {
+    await expect(
+      migrate(tdb, [{ id: '9999_broken', sql: 'create table broken_a (x int); select nope;' }]),
+    ).rejects.toThrow(/Migration 9999_broken failed/);
+    const t =
+      await sql`select 1 from information_schema.tables where table_name = 'broken_a'`.execute(
+        tdb.db,
+      );
+    expect(t.rows).toHaveLength(0);
+  });
+});
