@@ -1,0 +1,63 @@
+/**
+ * The "how fast" decision: an SLA per lead type in business time.
+ *
+ * Exports
+ * - `computeSla(duration, calendar, at): { due: SlaDue; trace: TraceStep }` — the due instant on the
+ *   given calendar (the assignee's, or the type's `calendar`), in UTC and in the calendar's zone.
+ * - `checkTargetSla(leadTypes): ConfigIssue[]` — warns when a type marked `target: true` has an SLA
+ *   above 30 business minutes (the seed: "if the answer is more than thirty minutes during business
+ *   hours, your routing system is not yet a strategic function"). `d`/`w` SLAs are always above.
+ */
+import type { SlaDue, TraceStep } from './decision.ts';
+import { warning, type ConfigIssue } from './config-issue.ts';
+import { parseDuration } from './duration.ts';
+import type { CompiledCalendar } from './calendar.ts';
+import { addBusinessTime, formatLocal, isOpen, isoLocal, nextOpening } from './business-time.ts';
+
+export const TARGET_SLA_LIMIT_MS = 30 * 60_000;
+
+export function computeSla(
+  duration: string,
+  calendar: CompiledCalendar,
+  at: Date,
+): { due: SlaDue; trace: TraceStep } {
+  const dueAt = addBusinessTime(calendar, at, duration);
+  const open = isOpen(calendar, at);
+  const from = open
+    ? 'counting from now (open)'
+    : `closed at arrival, counting from the opening ${formatLocal(calendar, nextOpening(calendar, at))}`;
+  return {
+    due: {
+      duration,
+      calendar: calendar.name,
+      timezone: calendar.zone,
+      dueUtc: dueAt.toISOString(),
+      dueLocal: isoLocal(calendar, dueAt),
+    },
+    trace: {
+      stage: 'sla',
+      outcome: 'info',
+      reason: `SLA ${duration} of business time on calendar ${calendar.name}: due ${formatLocal(calendar, dueAt)} (${dueAt.toISOString()}); ${from}`,
+    },
+  };
+}
+
+export function checkTargetSla(
+  leadTypes: ReadonlyArray<{ id: string; target?: boolean; sla: string }>,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  leadTypes.forEach((t, i) => {
+    if (!t.target) return;
+    const d = parseDuration(t.sla);
+    if (!d) return; // the schema reports a malformed duration
+    const above = d.unit === 'd' || d.unit === 'w' || d.ms > TARGET_SLA_LIMIT_MS;
+    if (above)
+      issues.push(
+        warning(
+          ['lead_types', i, 'sla'],
+          `${t.id} is a target type with an SLA of ${t.sla}, above 30 business minutes: a target account's lead should be answered within half an hour of business time`,
+        ),
+      );
+  });
+  return issues;
+}
