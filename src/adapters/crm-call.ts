@@ -1,0 +1,107 @@
+/**
+ * The inner retry layer (ARCHITECTURE §2 lesson 14): every CRM call goes through the rate limiter
+ * and p-retry, for seconds only. 429 / 5xx / network errors are retried with exponential backoff
+ * and jitter; a `Retry-After` (or HubSpot's rate-limit window) pauses the limiter, so the next
+ * attempt — and every other caller — waits for it. Anything else stops at once. What still fails
+ * goes back to the durable outbox row, which retries on minutes with SQL backoff.
+ */
+import pRetry, { AbortError } from 'p-retry';
+import type { Clock } from '../clock.ts';
+import type { CrmSystem } from './crm-port.ts';
+import { CrmError } from './crm-error.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+export interface RetrySettings {
+  /** Retries after the first attempt. */
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  /** Give up (to the outbox) once this much time went by. */
+  maxRetryTimeMs: number;
+}
+
+/** 3 retries over at most ~10 s: enough for a rolling-window 429, short enough to free the worker. */
+export const DEFAULT_RETRY: RetrySettings = {
+  retries: 3,
+  minTimeoutMs: 500,
+  maxTimeoutMs: 4_000,
+  maxRetryTimeMs: 10_000,
+};
+
+export interface CrmCaller {
+  /** Runs `fn` under the limiter with retries; `fn` must throw `CrmError`s (see `classify`). */
+  call<T>(label: string, fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
+  /** HTTP calls started so far (attempts included): the bench's calls-per-lead figure. */
+  readonly calls: number;
+  /** Calls sent and not yet answered. */
+  readonly inFlight: number;
+}
+
+export interface CallOptions {
+  /**
+   * false for creates: a network error after sending leaves it unknown whether the CRM created the
+   * record, so it is not retried blindly here; the caller looks for the earlier write first.
+   */
+  idempotent?: boolean;
+}
+
+/** A lost connection or a gateway timeout: the request may have been performed. */
+export const isAmbiguous = (e: CrmError): boolean =>
+  e.code === 'CRM.NETWORK' || e.status === 502 || e.status === 504;
+
+export interface CrmCallerOptions {
+  crm: CrmSystem;
+  limiter: RateLimiter;
+  retry: RetrySettings;
+  clock: Clock;
+  /** Turns anything the client library threw into a CrmError. */
+  classify: (err: unknown) => CrmError;
+  signal?: AbortSignal;
+  onRetry?: (label: string, err: CrmError, attempt: number) => void;
+}
+
+export function createCrmCaller(opts: CrmCallerOptions): CrmCaller {
+  let calls = 0;
+  let inFlight = 0;
+  return {
+    get calls() {
+      return calls;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    call<T>(label: string, fn: () => Promise<T>, callOpts?: CallOptions): Promise<T> {
+      return pRetry(
+        async () => {
+          await opts.limiter.take();
+          calls++;
+          inFlight++;
+          try {
+            return await fn();
+          } catch (raw) {
+            const err = raw instanceof CrmError ? raw : opts.classify(raw);
+            if (err.retryAfterMs !== undefined && err.code === 'CRM.RATE_LIMITED') {
+              opts.limiter.pauseUntil(opts.clock.now().getTime() + err.retryAfterMs);
+            }
+            const retry = err.retryable && !(callOpts?.idempotent === false && isAmbiguous(err));
+            throw retry ? err : new AbortError(err);
+          } finally {
+            inFlight--;
+          }
+        },
+        {
+          retries: opts.retry.retries,
+          minTimeout: opts.retry.minTimeoutMs,
+          maxTimeout: opts.retry.maxTimeoutMs,
+          maxRetryTime: opts.retry.maxRetryTimeMs,
+          factor: 2,
+          randomize: true,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          onFailedAttempt: ({ error, attemptNumber }) => {
+            if (error instanceof CrmError) opts.onRetry?.(label, error, attemptNumber);
+          },
+        },
+      );
+    },
+  };
+}

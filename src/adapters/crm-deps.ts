@@ -1,0 +1,19 @@
+/** What every adapter factory receives besides its settings: time, pacing and a log. */
+import type { Clock } from '../clock.ts';
+import type { Sleep } from './rate-limiter.ts';
+
+/** The slice of pino the adapters use, so tests can pass a recorder. */
+export interface CrmLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export const silentLog: CrmLog = { info: () => undefined, warn: () => undefined };
+
+export interface CrmDeps {
+  clock: Clock;
+  /** Injected so tests run the limiter on virtual time. */
+  sleep?: Sleep;
+  log?: CrmLog;
+  signal?: AbortSignal;
+}
