@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { manualClock } from '../../../src/clock.ts';
+import { createPoller, type FireTimer, type PollerEvent } from '../../../src/fallback/poller.ts';
+import { pgliteTimerListener, pgTimerListener } from '../../../src/fallback/timer-listeners.ts';
+import {
+  completeTimer,
+  listTimersForLead,
+  scheduleTimers,
+  type AnyDb,
+} from '../../../src/fallback/timer-store.ts';
+import type { PlannedCheckpoint } from '../../../src/routing/decision.ts';
+import { openFallbackTestDb, type FallbackTestDb } from './fallback-test-db.ts';
+
+const T0 = '2026-11-30T16:00:00.000Z';
+const checkpoint = (id: string, dueUtc: string): PlannedCheckpoint => ({
+  id,
+  after: '10m',
+  dueUtc,
+  branches: [{ then: [{ nurture: true }] }],
+});
+
+/** A fire function that only completes the timer, recording what it fired. */
+const completing =
+  (db: AnyDb, fired: string[]): FireTimer =>
+  async (timer, ctx) => {
+    await db.transaction().execute(async (trx) => {
+      const ok = await completeTimer(trx, {
+        id: timer.id,
+        workerId: ctx.workerId,
+        now: ctx.clock.now(),
+        outcome: { ok: true },
+      });
+      if (!ok) throw new Error(`lost the lock on timer ${timer.id}`);
+    });
+    fired.push(timer.key);
+  };
+
+/** Resolves on the first event that satisfies `pred` (tests wait on events, never on sleeps). */
+function waitForEvent(
+  subscribe: (fn: (e: PollerEvent) => void) => void,
+  pred: (e: PollerEvent) => boolean,
+): Promise<PollerEvent> {
+  return new Promise((resolve) => subscribe((e) => pred(e) && resolve(e)));
+}
+
+let t: FallbackTestDb;
+beforeAll(async () => {
+  t = await openFallbackTestDb();
+});
+afterAll(async () => {
+  await t?.close();
+});
+beforeEach(async () => {
+  await sql`truncate timers`.execute(t.db);
+});
+
+describe('poller', () => {
+  it('fires due timers, sleeps until the next due time, and wakes on NOTIFY', async () => {
+    const clock = manualClock(T0);
+    const fired: string[] = [];
+    const listeners: Array<(e: PollerEvent) => void> = [];
+    const poller = createPoller({
+      db: t.db,
+      clock,
+      fire: completing(t.db, fired),
+      maxIdleMs: 60_000,
+      listener: t.pglite ? pgliteTimerListener(t.pglite) : pgTimerListener(t.url!),
+      onEvent: (e) => listeners.forEach((l) => l(e)),
+    });
+    const subscribe = (fn: (e: PollerEvent) => void) => listeners.push(fn);
+    await t.db.transaction().execute((trx) =>
+      scheduleTimers(trx, {
+        leadId: 'L1',
+        decisionId: 'd1',
+        configHash: 'h',
+        plan: [
+          checkpoint('past', '2026-11-30T15:59:00.000Z'),
+          checkpoint('soon', '2026-11-30T16:00:03.000Z'),
+        ],
+      }),
+    );
+    const idle = waitForEvent(subscribe, (e) => e.type === 'idle');
+    await poller.start();
+    // It fired the due one and chose to sleep exactly until the next (3 s), not a fixed interval.
+    expect(await idle).toEqual({ type: 'idle', sleepMs: 3_000 });
+    expect(fired).toEqual(['L1:d1:past']);
+
+    // A timer scheduled elsewhere wakes it through LISTEN/NOTIFY, long before maxIdleMs (60 s).
+    clock.advance(3_000);
+    const firedSoon = waitForEvent(
+      subscribe,
+      (e) => e.type === 'fired' && e.timer.checkpointId === 'soon',
+    );
+    await t.db.transaction().execute((trx) =>
+      scheduleTimers(trx, {
+        leadId: 'L2',
+        decisionId: 'd1',
+        configHash: 'h',
+        plan: [checkpoint('now', T0)],
+      }),
+    );
+    await firedSoon;
+    await poller.stop();
+    const l2 = await listTimersForLead(t.db, 'L2');
+    expect(l2[0]!.status).toBe('fired');
+    expect(fired.sort()).toEqual(['L1:d1:past', 'L1:d1:soon', 'L2:d1:now']);
+    const [late] = (await listTimersForLead(t.db, 'L1')).filter((x) => x.checkpointId === 'past');
+    expect(late!.latenessMs).toBe(60_000);
+  });
+
+  it('a firing that throws is retried with backoff, never marked fired', async () => {
+    const clock = manualClock(T0);
+    const events: PollerEvent[] = [];
+    const poller = createPoller({
+      db: t.db,
+      clock,
+      fire: async () => {
+        throw new Error('engagement read failed: HubSpot 503');
+      },
+      onEvent: (e) => events.push(e),
+    });
+    await t.db
+      .transaction()
+      .execute((trx) =>
+        scheduleTimers(trx, {
+          leadId: 'L1',
+          decisionId: 'd1',
+          configHash: 'h',
+          plan: [checkpoint('a', T0)],
+        }),
+      );
+    expect(await poller.drain()).toBe(1);
+    const [timer] = await listTimersForLead(t.db, 'L1');
+    expect(timer).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: 'engagement read failed: HubSpot 503',
+    });
+    expect(events.find((e) => e.type === 'failed')).toMatchObject({ status: 'pending' });
+  });
+
+  it('stop() lets the in-flight firing finish and hands back what had not started', async () => {
+    const clock = manualClock(T0);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const firstStarted = new Promise<void>((r) => (started = r));
+    const fired: string[] = [];
+    const complete = completing(t.db, fired);
+    const poller = createPoller({
+      db: t.db,
+      clock,
+      concurrency: 1,
+      fire: async (timer, ctx) => {
+        started();
+        await gate;
+        await complete(timer, ctx);
+      },
+    });
+    await t.db.transaction().execute((trx) =>
+      scheduleTimers(trx, {
+        leadId: 'L1',
+        decisionId: 'd1',
+        configHash: 'h',
+        plan: [checkpoint('a', T0), checkpoint('b', T0), checkpoint('c', T0)],
+      }),
+    );
+    await poller.start();
+    await firstStarted;
+    const stopped = poller.stop({ deadlineMs: 30_000 });
+    release();
+    await stopped;
+    const timers = await listTimersForLead(t.db, 'L1');
+    expect(fired).toHaveLength(1);
+    expect(timers.filter((x) => x.status === 'fired')).toHaveLength(1);
+    // The two that never started are unlocked, with their attempt given back.
+    expect(
+      timers.filter((x) => x.status === 'pending').map((x) => [x.lockedBy, x.attempts]),
+    ).toEqual([
+      [null, 0],
+      [null, 0],
+    ]);
+  });
+});
