@@ -14,17 +14,30 @@
  * holiday would only push the due later and never hand the lead on). Also unavailable: handlers
  * who already held this lead and handlers whose CRM owner id was rejected (RoutingState).
  */
-import { DateTime } from 'luxon';
 import type { RoutingState } from './decision.ts';
 import type { Duration } from './duration.ts';
 import type { CompiledCalendar } from './calendar.ts';
 import type { CompiledHandler } from './handler-schema.ts';
-import { addBusinessTime, localDate, nextOpening } from './business-time.ts';
+import { addBusinessTime, dayAt, nextDay, nextOpening } from './business-time.ts';
 
 export interface AvailabilityOptions {
   /** Calendar the SLA is counted on when the lead type names one; else the handler's own. */
   slaCalendar?: CompiledCalendar;
   state?: RoutingState;
+}
+
+/** The SLA window on weekly hours alone (holidays ignored): from the first working instant to the due. */
+function slaWindow(
+  handler: CompiledHandler,
+  at: Date,
+  sla: Duration | string,
+  slaCalendar: CompiledCalendar,
+): { start: number; due: number } {
+  const opts = { ignoreHolidays: true };
+  return {
+    start: nextOpening(slaCalendar, at, opts).getTime(),
+    due: addBusinessTime(slaCalendar, at, sla, opts).getTime(),
+  };
 }
 
 export function slaWindowDates(
@@ -33,14 +46,12 @@ export function slaWindowDates(
   sla: Duration | string,
   slaCalendar: CompiledCalendar = handler.calendar,
 ): { from: string; to: string } {
-  const opts = { ignoreHolidays: true };
-  const start = nextOpening(slaCalendar, at, opts);
-  const due = addBusinessTime(slaCalendar, at, sla, opts);
-  return { from: localDate(handler.calendar, start), to: localDate(handler.calendar, due) };
+  const w = slaWindow(handler, at, sla, slaCalendar);
+  return {
+    from: dayAt(handler.calendar, w.start).date,
+    to: dayAt(handler.calendar, w.due).date,
+  };
 }
-
-const plusDay = (date: string): string =>
-  DateTime.fromISO(date, { zone: 'UTC' }).plus({ days: 1 }).toISODate()!;
 
 export function unavailability(
   handler: CompiledHandler,
@@ -52,19 +63,21 @@ export function unavailability(
     return `${handler.id} already held this lead`;
   if (opts.state?.unusableHandlers?.includes(handler.id))
     return `${handler.id}'s CRM owner id was rejected by the CRM`;
-  const { from, to } = slaWindowDates(handler, at, sla, opts.slaCalendar);
+  if (handler.away.length === 0 && handler.calendar.holidays.size === 0) return null;
+  const cal = handler.calendar;
+  const w = slaWindow(handler, at, sla, opts.slaCalendar ?? cal);
+  const first = dayAt(cal, w.start);
+  const from = first.date;
+  const to = dayAt(cal, w.due).date;
   for (const a of handler.away) {
     if (a.from <= to && a.to >= from)
       return `${handler.id} away ${a.from}..${a.to}${a.reason ? ` (${a.reason})` : ''}`;
   }
-  const holidays = handler.calendar.holidays;
-  if (holidays.size > 0) {
-    // Usually one or two dates; a `1w` SLA spans about nine.
-    for (let d = from, i = 0; d <= to && i < 400; d = plusDay(d), i++) {
-      const name = holidays.get(d);
-      if (name !== undefined)
-        return `${handler.id} off for ${name === d ? `holiday ${d}` : `${name} (${d})`}`;
-    }
+  // Usually one or two days; a `1w` SLA spans about nine.
+  for (let d = first, i = 0; i < 400; d = nextDay(cal, d), i++) {
+    if (d.holiday !== null && d.windows.length > 0)
+      return `${handler.id} off for ${d.holiday === d.date ? `holiday ${d.date}` : `${d.holiday} (${d.date})`}`;
+    if (d.date >= to) break;
   }
   return null;
 }

@@ -42,10 +42,13 @@ export interface BusinessTimeOptions {
 const MAX_DAYS_SEARCHED = 1_000;
 /** Bound on the per-calendar day memo: ~3 years of distinct days; cleared, not evicted, when full. */
 const DAY_CACHE_LIMIT = 1_100;
+const BUCKET_MS = 15 * 60_000;
+const BUCKET_LIMIT = DAY_CACHE_LIMIT * 96;
 
 function buildDay(cal: CompiledCalendar, start: DateTime): DayWindows {
   const date = start.toISODate()!;
-  const nextMs = start.plus({ days: 1 }).startOf('day').toMillis();
+  const next = start.plus({ days: 1 }).startOf('day');
+  const nextMs = next.toMillis();
   const windows: Array<[number, number]> = [];
   for (const [s, e] of cal.weekly[start.weekday - 1]!) {
     // A local time that does not exist (02:30 when clocks spring forward) is moved forward by
@@ -61,13 +64,25 @@ function buildDay(cal: CompiledCalendar, start: DateTime): DayWindows {
     nextMs,
     holiday: cal.holidays.get(date) ?? null,
     windows,
+    offsetStart: start.offset,
+    offsetEnd: DateTime.fromMillis(nextMs - 1, { zone: cal.zone }).offset,
+    week: start.toFormat("kkkk-'W'WW"),
   };
+}
+
+function remember(cal: CompiledCalendar, day: DayWindows): void {
+  if (cal.buckets.size >= BUCKET_LIMIT) cal.buckets.clear();
+  for (let b = Math.floor(day.startMs / BUCKET_MS); b * BUCKET_MS < day.nextMs; b++) {
+    if (b * BUCKET_MS >= day.startMs && (b + 1) * BUCKET_MS <= day.nextMs) cal.buckets.set(b, day);
+  }
 }
 
 /** The local day of `cal` that contains instant `ms`. */
 export function dayAt(cal: CompiledCalendar, ms: number): DayWindows {
   const r = cal.recent;
   if (r && ms >= r.startMs && ms < r.nextMs) return r;
+  const hit = cal.buckets.get(Math.floor(ms / BUCKET_MS));
+  if (hit && ms >= hit.startMs && ms < hit.nextMs) return (cal.recent = hit);
   const local = DateTime.fromMillis(ms, { zone: cal.zone });
   const date = local.toISODate()!;
   let day = cal.dayCache.get(date);
@@ -75,9 +90,18 @@ export function dayAt(cal: CompiledCalendar, ms: number): DayWindows {
     if (cal.dayCache.size >= DAY_CACHE_LIMIT) cal.dayCache.clear();
     day = buildDay(cal, local.startOf('day'));
     cal.dayCache.set(date, day);
+    remember(cal, day);
   }
   cal.recent = day;
   return day;
+}
+
+/** The local day after `day`. */
+export function nextDay(cal: CompiledCalendar, day: DayWindows): DayWindows {
+  if (day.next && cal.dayCache.get(day.next.date) === day.next) return day.next;
+  const n = dayAt(cal, day.nextMs);
+  day.next = n;
+  return n;
 }
 
 const isClosedDay = (day: DayWindows, opts?: BusinessTimeOptions): boolean =>
@@ -98,7 +122,7 @@ function walkOpen(
         if (visit(Math.max(s, fromMs), e, day)) return;
       }
     }
-    day = dayAt(cal, day.nextMs);
+    day = nextDay(cal, day);
   }
   throw new BusinessTimeError(
     `calendar ${cal.name} has no working time in the ${MAX_DAYS_SEARCHED} days after ${new Date(fromMs).toISOString()}: check its weekly windows and holidays`,
@@ -170,7 +194,7 @@ function addWorkingDays(
       throw new BusinessTimeError(
         `calendar ${cal.name} has fewer than ${whole} working days in the ${MAX_DAYS_SEARCHED} days after ${day.date}`,
       );
-    day = dayAt(cal, day.nextMs);
+    day = nextDay(cal, day);
     if (!isClosedDay(day, opts)) counted++;
   }
   const landed = atOffset(day, offset);
@@ -179,13 +203,23 @@ function addWorkingDays(
   return addBusinessMs(cal, new Date(landed), frac * businessMsOfDay(day), opts);
 }
 
+const parsedDurations = new Map<string, Duration | null>();
+function durationOf(text: string): Duration | null {
+  let d = parsedDurations.get(text);
+  if (d === undefined) {
+    d = parseDuration(text);
+    if (parsedDurations.size < 1_000) parsedDurations.set(text, d);
+  }
+  return d;
+}
+
 export function addBusinessTime(
   cal: CompiledCalendar,
   from: Date,
   duration: Duration | string,
   opts?: BusinessTimeOptions,
 ): Date {
-  const d = typeof duration === 'string' ? parseDuration(duration) : duration;
+  const d = typeof duration === 'string' ? durationOf(duration) : duration;
   if (!d) throw new BusinessTimeError(`"${String(duration)}" is not a duration (10m, 4h, 2d, 1w)`);
   if (d.unit === 'd') return addWorkingDays(cal, from, d.value, opts);
   if (d.unit === 'w') return addWorkingDays(cal, from, d.value * cal.workingDaysPerWeek, opts);
@@ -214,12 +248,40 @@ export function localDate(cal: CompiledCalendar, at: Date): string {
   return dayAt(cal, at.getTime()).date;
 }
 
+/** UTC offset (minutes) at an instant: from the day memo unless the day has a DST switch. */
+export function offsetAt(cal: CompiledCalendar, ms: number): number {
+  const d = dayAt(cal, ms);
+  return d.offsetStart === d.offsetEnd
+    ? d.offsetStart
+    : DateTime.fromMillis(ms, { zone: cal.zone }).offset;
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+/** `zone|offset` → short zone name (PST, GMT+1). Intl naming costs ~400 µs; names never change. */
+const zoneNames = new Map<string, string>();
+
+function wall(cal: CompiledCalendar, ms: number): { w: Date; offset: number } {
+  const offset = offsetAt(cal, ms);
+  return { w: new Date(ms + offset * 60_000), offset };
+}
+
 /** `Sat 2026-11-28 07:10 PST`: how traces show an instant to a human. */
 export function formatLocal(cal: CompiledCalendar, at: Date): string {
-  return DateTime.fromJSDate(at, { zone: cal.zone }).toFormat('ccc yyyy-LL-dd HH:mm ZZZZ');
+  const { w, offset } = wall(cal, at.getTime());
+  const key = `${cal.zone}|${offset}`;
+  let name = zoneNames.get(key);
+  if (name === undefined) {
+    name = DateTime.fromJSDate(at, { zone: cal.zone }).offsetNameShort ?? cal.zone;
+    zoneNames.set(key, name);
+  }
+  return `${WEEKDAYS[w.getUTCDay()]} ${w.getUTCFullYear()}-${pad(w.getUTCMonth() + 1)}-${pad(w.getUTCDate())} ${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())} ${name}`;
 }
 
 /** ISO 8601 with the calendar zone's offset, e.g. `2026-11-28T07:10:00.000-08:00`. */
 export function isoLocal(cal: CompiledCalendar, at: Date): string {
-  return DateTime.fromJSDate(at, { zone: cal.zone }).toISO()!;
+  const { w, offset } = wall(cal, at.getTime());
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${w.toISOString().slice(0, 23)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }

@@ -22,12 +22,11 @@
  *   total. A step is the largest 1/weight in the pool (1 for round robin).
  *   `catch_up`: counts are kept, so a returner takes every lead until level (caps still apply).
  */
-import { DateTime } from 'luxon';
 import type { PoolIncrement, RoutingState, TraceStep } from './decision.ts';
 import type { CompiledCalendar } from './calendar.ts';
 import type { CompiledHandler } from './handler-schema.ts';
 import type { PoolConfig } from './pool-schema.ts';
-import { localDate } from './business-time.ts';
+import { dayAt, localDate } from './business-time.ts';
 
 export interface CompiledPool {
   id: string;
@@ -56,7 +55,7 @@ export function compilePool(id: string, p: PoolConfig): CompiledPool {
 
 export const memberDayKey = (cal: CompiledCalendar, at: Date): string => localDate(cal, at);
 export const memberWeekKey = (cal: CompiledCalendar, at: Date): string =>
-  DateTime.fromJSDate(at, { zone: cal.zone }).toFormat("kkkk-'W'WW");
+  dayAt(cal, at.getTime()).week;
 
 export interface PoolPick {
   member: CompiledHandler | null;
