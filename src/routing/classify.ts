@@ -8,7 +8,6 @@ import type { EvalContext } from './conditions.ts';
 import type { Lead } from './lead.ts';
 import type { ProblemMatch } from './problems.ts';
 import type { CompiledLeadType, RoutingConfig } from './routing-config.ts';
-import { describeNode } from './conditions.ts';
 
 export interface Classification {
   leadType: CompiledLeadType;
@@ -46,7 +45,7 @@ export function classify(config: RoutingConfig, lead: Lead): Classification {
         ruleId: t.id,
         configLine: t.line,
         outcome: 'matched',
-        reason: `${t.id}: matched (${describeNode(t.node)})`,
+        reason: `${t.id}: matched (${t.explainMatch(ctx)})`,
       });
       return { leadType: t, problem, ctx, trace };
     }

@@ -584,3 +584,40 @@ export function describeNode(node: CondNode): string {
           : `${node.field} ${OP_TEXT[node.op]} ${show(node.value)}`;
   }
 }
+
+/**
+ * For a condition that holds: which parts made it hold, with the lead's values
+ * (`employees: 300 >= 250`). Compiled once, like the condition; called only for the match.
+ */
+export function compileMatchExplainer(node: CondNode): (ctx: EvalContext) => string {
+  switch (node.kind) {
+    case 'always':
+      return () => 'always';
+    case 'all': {
+      const parts = node.items.map(compileMatchExplainer);
+      return (ctx) => parts.map((p) => p(ctx)).join(' and ');
+    }
+    case 'any': {
+      const items = node.items.map((n) => ({
+        test: compileCondition(n),
+        explain: compileMatchExplainer(n),
+      }));
+      return (ctx) => {
+        const hit = items.find((i) => i.test(ctx) === null);
+        return hit ? hit.explain(ctx) : describeNode(node);
+      };
+    }
+    case 'not':
+      return () => describeNode(node);
+    case 'field': {
+      const get = getter(node.field);
+      const text = describeNode(node).slice(node.field.length + 1);
+      return (ctx) => {
+        const a = get(ctx);
+        return node.op === 'exists' && node.value === false
+          ? `${node.field}: missing`
+          : `${node.field}: ${show(a)} ${text}`;
+      };
+    }
+  }
+}

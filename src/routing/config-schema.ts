@@ -91,7 +91,7 @@ export function buildRoutingConfigSchema(ext: SchemaExtensions = {}) {
       /** Handler id of the owner of last resort, when the whole chain is unavailable. */
       catch_all: z.string(),
       holiday_lists: HolidayListsSchema.optional(),
-      calendars: z.record(IdSchema, CalendarSchema).optional(),
+      calendars: z.record(IdSchema, CalendarSchema),
       handlers: z.record(IdSchema, HandlerSchema),
       pools: z.record(IdSchema, PoolSchema).optional(),
       /** Stated problems: name → keywords/phrases looked for in the lead's message. */

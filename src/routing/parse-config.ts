@@ -11,11 +11,16 @@
  */
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { checkCalendars } from './calendar.ts';
 import { compileCatalog } from './catalog.ts';
-import { checkHandlers } from './handler-schema.ts';
-import { checkPools } from './pool-schema.ts';
-import { compileCondition, parseCondition, type CondNode, type KeyedIssue } from './conditions.ts';
+import { checkPeople, compilePeople } from './people.ts';
+import { checkTargetSla } from './sla.ts';
+import {
+  compileCondition,
+  compileMatchExplainer,
+  parseCondition,
+  type CondNode,
+  type KeyedIssue,
+} from './conditions.ts';
 import type { ConfigIssue, ConfigPath } from './config-issue.ts';
 import { configHash } from './config-hash.ts';
 import {
@@ -117,6 +122,7 @@ export function parseRoutingConfig(
       def: t,
       node,
       test: compileCondition(node),
+      explainMatch: compileMatchExplainer(node),
       line: locate(doc, lineCounter, ['lead_types', index])?.line,
     });
   });
@@ -146,9 +152,8 @@ export function parseRoutingConfig(
     at: options.at,
   });
   issues.push(...checked);
-  issues.push(...checkCalendars(data.calendars ?? {}, data.holiday_lists ?? {}));
-  issues.push(...checkHandlers(data.handlers, Object.keys(data.calendars ?? {})));
-  issues.push(...checkPools(data.pools ?? {}, Object.keys(data.handlers)));
+  issues.push(...checkPeople(data));
+  issues.push(...checkTargetSla(data.lead_types));
   for (const check of extraChecks) issues.push(...check(data));
 
   const positioned = sortIssues(positionIssues(doc, lineCounter, issues, atKey));
@@ -163,6 +168,7 @@ export function parseRoutingConfig(
     problems: compileProblems(data.problems),
     productLines,
     caseStudies,
+    people: compilePeople(data),
   };
   return { ok: true, config, warnings: positioned, hash };
 }

@@ -4,8 +4,9 @@
  * value `route()` takes; build it with `parseRoutingConfig` (pure) or `loadRoutingConfigFile`.
  */
 import type { CatalogEntry } from './catalog.ts';
-import type { CompiledCondition, CondNode } from './conditions.ts';
+import type { CompiledCondition, CondNode, EvalContext } from './conditions.ts';
 import type { LeadTypeData, RoutingConfigData } from './config-schema.ts';
+import type { People } from './people.ts';
 import type { CompiledProblems } from './problems.ts';
 
 export interface CompiledLeadType {
@@ -14,6 +15,8 @@ export interface CompiledLeadType {
   def: LeadTypeData;
   node: CondNode;
   test: CompiledCondition;
+  /** For the matched type: the parts of `when` that held, with the lead's values. */
+  explainMatch: (ctx: EvalContext) => string;
   /** Line of the type in routing.yaml, for traces. */
   line?: number;
 }
@@ -27,4 +30,6 @@ export interface RoutingConfig {
   problems: CompiledProblems;
   productLines: CatalogEntry[];
   caseStudies: CatalogEntry[];
+  /** Calendars, handlers, pools and owner index, compiled once (people.ts). */
+  people: People;
 }

@@ -37,7 +37,7 @@ export function staticChecks(input: StaticCheckInput): KeyedIssue[] {
       issues.push(error(path, `unknown ${kind} "${name}"${didYouMean(name, known)}`));
   };
 
-  ref(['catch_all'], 'handler', data.catch_all, handlerIds);
+  // catch_all, calendars, handlers and pools are checked by checkPeople (people.ts).
 
   // Duplicate ids in ordered lists (map keys are unique already: YAML rejects duplicate keys).
   for (const [section, list] of [

@@ -67,8 +67,20 @@ describe('example config', () => {
     expect(d.leadType).toBe('strategic');
     expect(d.problem).toBe('operational rebuild');
     expect(d.trace.filter((s) => s.stage === 'classify')).toEqual([
-      expect.objectContaining({ ruleId: 'strategic', outcome: 'matched' }),
+      expect.objectContaining({
+        ruleId: 'strategic',
+        outcome: 'matched',
+        reason: 'strategic: matched (employees: 300 >= 250)',
+      }),
     ]);
+    // Dana's weekend-cover calendar opens at 07:00 Saturday: due ten business minutes later.
+    expect(d.assignee.handlerId).toBe('dana');
+    expect(d.backup?.handlerId).toBe('marcus');
+    expect(d.sla).toMatchObject({
+      calendar: 'weekend_cover',
+      dueUtc: '2026-11-28T15:10:00.000Z',
+      dueLocal: '2026-11-28T07:10:00.000-08:00',
+    });
   });
 
   it('the trace says why not the earlier types, with actual vs expected', () => {
@@ -93,7 +105,7 @@ describe('example config', () => {
       [
         'partner_referral',
         'matched',
-        'partner_referral: matched (source.channel = "partner" or source.lead_source in ["Partner Referral", "Partner"])',
+        'partner_referral: matched (source.channel: "partner" = "partner")',
       ],
     ]);
     expect(steps[1]).toMatchObject({ field: 'employees', actual: 40, expected: [100, 249] });

@@ -44,7 +44,7 @@ describe('static checks', () => {
       'routing.yaml:19:13 lead_types[0].backup: unknown handler "marcos" (did you mean "marcus"?)',
     );
     expect(f).toContain(
-      'routing.yaml:4:12 catch_all: unknown handler "opps" (did you mean "ops"?)',
+      'routing.yaml:4:12 catch_all: unknown handler "opps" (did you mean "ops"?): the catch-all owner must be a handler',
     );
     expect(f).toContain('routing.yaml:38:11 lead_types[4].pool: unknown pool "comercial"');
     expect(f).toContain(
