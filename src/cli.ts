@@ -7,6 +7,7 @@ import { registerValidateCommand } from './cli/validate-command.ts';
 import { registerExplainCommand } from './cli/explain-command.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { registerMigrateCommand } from './cli/migrate-command.ts';
+import { registerTestCommand } from './cli/test-command.ts';
 
 /** Runs the CLI and resolves to the process exit code (commands set it; errors map to 1, usage to 2). */
 export async function main(argv: string[]): Promise<number> {
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   registerExplainCommand(program, setExit);
   registerServeCommand(program, setExit);
   registerMigrateCommand(program, setExit);
+  registerTestCommand(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
