@@ -20,6 +20,7 @@ import { keywordsRegex, normaliseText } from './text-match.ts';
 export const ConditionSchema = z
   .union([z.literal('always'), z.record(z.string(), z.unknown())])
   .meta({
+    id: 'condition',
     description:
       'A condition: `always`, `{ all: [...] }`, `{ any: [...] }`, `{ not: ... }`, or a map of field → value / { operator: value } (all must hold). See docs/routing.md.',
   });

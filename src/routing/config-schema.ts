@@ -43,10 +43,13 @@ export const CatalogEntrySchema = z
     title: z.string().min(1),
     url: z.string().optional(),
     summary: z.string().optional(),
-    /** When this entry fits the lead; first match in file order wins. */
-    when: ConditionSchema.optional(),
-    /** The entry used when no other matches (same as `when: always`). */
-    default: z.literal(true).optional(),
+    when: ConditionSchema.optional().describe(
+      'When this entry fits the lead; first match in file order wins.',
+    ),
+    default: z
+      .literal(true)
+      .optional()
+      .describe('The entry used when no other matches (same as `when: always`).'),
   })
   .strict();
 
@@ -54,22 +57,35 @@ export const LeadTypeSchema = z
   .object({
     id: IdSchema,
     description: z.string().optional(),
-    /** Which leads are of this type; the first type (in file order) whose condition holds wins. */
     when: ConditionSchema,
-    /** The named handler (a key of `handlers`). */
-    handler: z.string().optional(),
-    /** The named backup when the handler is unavailable (a key of `handlers`). */
-    backup: z.string().optional(),
-    /** A pool (a key of `pools`) for volume types, or after handler and backup. */
-    pool: z.string().optional(),
-    /** When the lead's account already has an owner who is available, that owner gets the lead. */
-    account_owner_wins: z.boolean().optional(),
-    /** Calendar the SLA is counted on (a key of `calendars`); default: the assignee's calendar. */
-    calendar: z.string().optional(),
-    /** Time to first touch, in business time on the calendar. */
-    sla: DurationSchema,
-    /** A strategic / target-account type: validate warns when its SLA exceeds 30 business minutes. */
-    target: z.boolean().optional(),
+    handler: z.string().optional().describe('The named handler (a key of `handlers`).'),
+    backup: z
+      .string()
+      .optional()
+      .describe('The named backup when the handler is unavailable (a key of `handlers`).'),
+    pool: z
+      .string()
+      .optional()
+      .describe('A pool (a key of `pools`) for volume types, or after handler and backup.'),
+    account_owner_wins: z
+      .boolean()
+      .optional()
+      .describe(
+        "When the lead's account already has an owner who is available, that owner gets the lead.",
+      ),
+    calendar: z
+      .string()
+      .optional()
+      .describe(
+        "Calendar the SLA is counted on (a key of `calendars`); default: the assignee's calendar.",
+      ),
+    sla: DurationSchema.describe('Time to first touch, in business time on the calendar.'),
+    target: z
+      .boolean()
+      .optional()
+      .describe(
+        'A strategic / target-account type: validate warns when its SLA exceeds 30 business minutes.',
+      ),
     first_touch: FirstTouchSchema.optional(),
     fallback: FallbackSchema.optional(),
   })
@@ -84,18 +100,21 @@ export function buildRoutingConfigSchema(ext: SchemaExtensions = {}) {
   return z
     .object({
       version: z.literal(1),
-      /** Date of the last review of this file (YYYY-MM-DD). */
-      reviewed_on: z.iso.date(),
-      /** How often the file must be reviewed; validate warns when reviewed_on is older. */
-      review_every: DurationSchema,
-      /** Handler id of the owner of last resort, when the whole chain is unavailable. */
-      catch_all: z.string(),
+      reviewed_on: z.iso.date().describe('Date of the last review of this file (YYYY-MM-DD).'),
+      review_every: DurationSchema.describe(
+        'How often the file must be reviewed; validate warns when reviewed_on is older.',
+      ),
+      catch_all: z
+        .string()
+        .describe('Handler id of the owner of last resort, when the whole chain is unavailable.'),
       holiday_lists: HolidayListsSchema.optional(),
       calendars: z.record(IdSchema, CalendarSchema),
       handlers: z.record(IdSchema, HandlerSchema),
       pools: z.record(IdSchema, PoolSchema).optional(),
-      /** Stated problems: name → keywords/phrases looked for in the lead's message. */
-      problems: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).optional(),
+      problems: z
+        .record(z.string().min(1), z.array(z.string().min(1)).min(1))
+        .optional()
+        .describe("Stated problems: name → keywords/phrases looked for in the lead's message."),
       product_lines: z.array(CatalogEntrySchema).optional(),
       case_studies: z.array(CatalogEntrySchema).optional(),
       crm_mapping: (ext.crm_mapping ?? z.record(z.string(), z.unknown())).optional(),
