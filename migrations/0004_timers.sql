@@ -5,8 +5,8 @@
 -- that is already scheduled.
 create table if not exists timers (
   id bigint generated always as identity primary key,
-  lead_id text not null,
-  decision_id text not null,
+  lead_id bigint not null references leads (id),
+  decision_id bigint not null references decisions (id),
   checkpoint_id text not null,
   key text not null unique,
   run_at timestamptz not null,
@@ -35,14 +35,16 @@ create index if not exists timers_lead_idx on timers (lead_id);
 -- For the stale-lock sweep.
 create index if not exists timers_locked_idx on timers (locked_at) where locked_at is not null;
 
--- Append-only per-lead history written by the fallback engine: a row per firing (what it saw and
--- did), per cancellation, per parked timer and per engagement signal received early.
-create table if not exists lead_events (
+-- The lead's fallback history, a row per event: each firing (what it saw: engagement and
+-- evidence; what it did: branch, actions, CRM writes queued, reassignment), each cancellation
+-- (early exit, reassignment, nurture) and each timer parked after failing. Engagement signals
+-- received by webhook are in lead_events (0002); this table says what the engine made of them.
+create table if not exists fallback_events (
   id bigint generated always as identity primary key,
-  lead_id text not null,
-  kind text not null,
-  source text,
+  lead_id bigint not null references leads (id),
+  timer_id bigint references timers (id),
+  kind text not null, -- fired | cancelled | parked | early_exit
   data jsonb not null default '{}'::jsonb,
   created_at timestamptz not null default now()
 );
-create index if not exists lead_events_lead_idx on lead_events (lead_id, id);
+create index if not exists fallback_events_lead_idx on fallback_events (lead_id, id);

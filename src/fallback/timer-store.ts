@@ -48,11 +48,11 @@ export interface Timer {
   updatedAt: Date;
 }
 
-/** Raw row, snake_case as SQL returns it; ids are int8 (a string on pg, a number on PGlite). */
+/** Raw row, snake_case as SQL returns it; ids are int8 (strings, unless a PGlite without the int8 parser). */
 interface DbTimer {
   id: string | number | bigint;
-  lead_id: string;
-  decision_id: string;
+  lead_id: string | number | bigint;
+  decision_id: string | number | bigint;
   checkpoint_id: string;
   key: string;
   run_at: Date | string;
@@ -80,8 +80,8 @@ const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as
 export function timerFromRow(r: DbTimer): Timer {
   return {
     id: String(r.id),
-    leadId: r.lead_id,
-    decisionId: r.decision_id,
+    leadId: String(r.lead_id),
+    decisionId: String(r.decision_id),
     checkpointId: r.checkpoint_id,
     key: r.key,
     runAt: date(r.run_at),

@@ -13,24 +13,32 @@ import {
   type AnyDb,
 } from '../../../src/fallback/timer-store.ts';
 import type { PlannedCheckpoint } from '../../../src/routing/decision.ts';
-import { openFallbackTestDb, type FallbackTestDb } from './fallback-test-db.ts';
+import { createTestDb, openSecondHandle, type TestDb } from '../../helpers/test-db.ts';
+import type { DatabaseHandle } from '../../../src/db/database.ts';
+import { seedLeadWithDecision } from './seed.ts';
 
 const LEADS = 100;
 const PER_LEAD = 100; // 10,000 timers
 const T0 = Date.parse('2026-11-30T16:00:00.000Z');
 
-let t: FallbackTestDb;
+let t: TestDb;
+let other: DatabaseHandle;
+const leads: Array<{ leadId: string; decisionId: string }> = [];
 beforeAll(async () => {
   if (!process.env.DATABASE_URL) return;
-  t = await openFallbackTestDb();
+  t = await createTestDb();
+  other = await openSecondHandle(t);
   await sql`create table firings (timer_id bigint not null, worker text not null)`.execute(t.db);
+  for (let lead = 0; lead < LEADS; lead++)
+    leads.push(await seedLeadWithDecision(t.db, `once-${lead}`));
 });
 afterAll(async () => {
+  await other?.close();
   await t?.close();
 });
 
 async function scheduleAll(db: AnyDb) {
-  await sql`truncate timers, firings`.execute(db);
+  await sql`truncate timers, firings cascade`.execute(db);
   for (let lead = 0; lead < LEADS; lead++) {
     const plan: PlannedCheckpoint[] = Array.from({ length: PER_LEAD }, (_, i) => ({
       id: `cp${i}`,
@@ -40,9 +48,7 @@ async function scheduleAll(db: AnyDb) {
     }));
     await db
       .transaction()
-      .execute((trx) =>
-        scheduleTimers(trx, { leadId: `L${lead}`, decisionId: 'd1', plan, configHash: 'h' }),
-      );
+      .execute((trx) => scheduleTimers(trx, { ...leads[lead]!, plan, configHash: 'h' }));
   }
 }
 
@@ -82,8 +88,8 @@ describe.skipIf(!process.env.DATABASE_URL)('two pollers on one real Postgres', (
       await scheduleAll(t.db);
       const clock = manualClock(new Date(T0 + LEADS * PER_LEAD * 10));
       const calls = new Map<string, number>();
-      const dbA = t.connect();
-      const dbB = t.connect();
+      const dbA = t.db;
+      const dbB = other.db;
       const a = createPoller({
         db: dbA,
         clock,
@@ -126,8 +132,8 @@ describe.skipIf(!process.env.DATABASE_URL)('two pollers on one real Postgres', (
       });
       expect(crashed).toHaveLength(500);
 
-      const dbA = t.connect();
-      const dbB = t.connect();
+      const dbA = t.db;
+      const dbB = other.db;
       let firedByA = 0;
       const a = createPoller({
         db: dbA,

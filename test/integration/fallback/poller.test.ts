@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { manualClock } from '../../../src/clock.ts';
 import { createPoller, type FireTimer, type PollerEvent } from '../../../src/fallback/poller.ts';
-import { pgliteTimerListener, pgTimerListener } from '../../../src/fallback/timer-listeners.ts';
+import { timerListener } from '../../../src/fallback/timer-listeners.ts';
 import {
   completeTimer,
   listTimersForLead,
@@ -10,7 +10,8 @@ import {
   type AnyDb,
 } from '../../../src/fallback/timer-store.ts';
 import type { PlannedCheckpoint } from '../../../src/routing/decision.ts';
-import { openFallbackTestDb, type FallbackTestDb } from './fallback-test-db.ts';
+import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+import { seedLeadWithDecision } from './seed.ts';
 
 const T0 = '2026-11-30T16:00:00.000Z';
 const checkpoint = (id: string, dueUtc: string): PlannedCheckpoint => ({
@@ -44,15 +45,20 @@ function waitForEvent(
   return new Promise((resolve) => subscribe((e) => pred(e) && resolve(e)));
 }
 
-let t: FallbackTestDb;
+let t: TestDb;
+let L1: { leadId: string; decisionId: string };
+let L2: { leadId: string; decisionId: string };
+let n = 0;
 beforeAll(async () => {
-  t = await openFallbackTestDb();
+  t = await createTestDb();
 });
 afterAll(async () => {
   await t?.close();
 });
 beforeEach(async () => {
-  await sql`truncate timers`.execute(t.db);
+  await sql`truncate timers cascade`.execute(t.db);
+  L1 = await seedLeadWithDecision(t.db, `poller-${n++}`);
+  L2 = await seedLeadWithDecision(t.db, `poller-${n++}`);
 });
 
 describe('poller', () => {
@@ -65,14 +71,13 @@ describe('poller', () => {
       clock,
       fire: completing(t.db, fired),
       maxIdleMs: 60_000,
-      listener: t.pglite ? pgliteTimerListener(t.pglite) : pgTimerListener(t.url!),
+      listener: timerListener(t),
       onEvent: (e) => listeners.forEach((l) => l(e)),
     });
     const subscribe = (fn: (e: PollerEvent) => void) => listeners.push(fn);
     await t.db.transaction().execute((trx) =>
       scheduleTimers(trx, {
-        leadId: 'L1',
-        decisionId: 'd1',
+        ...L1,
         configHash: 'h',
         plan: [
           checkpoint('past', '2026-11-30T15:59:00.000Z'),
@@ -84,7 +89,7 @@ describe('poller', () => {
     await poller.start();
     // It fired the due one and chose to sleep exactly until the next (3 s), not a fixed interval.
     expect(await idle).toEqual({ type: 'idle', sleepMs: 3_000 });
-    expect(fired).toEqual(['L1:d1:past']);
+    expect(fired).toEqual([`${L1.leadId}:${L1.decisionId}:past`]);
 
     // A timer scheduled elsewhere wakes it through LISTEN/NOTIFY, long before maxIdleMs (60 s).
     clock.advance(3_000);
@@ -94,18 +99,25 @@ describe('poller', () => {
     );
     await t.db.transaction().execute((trx) =>
       scheduleTimers(trx, {
-        leadId: 'L2',
-        decisionId: 'd1',
+        ...L2,
         configHash: 'h',
         plan: [checkpoint('now', T0)],
       }),
     );
     await firedSoon;
     await poller.stop();
-    const l2 = await listTimersForLead(t.db, 'L2');
+    const l2 = await listTimersForLead(t.db, L2.leadId);
     expect(l2[0]!.status).toBe('fired');
-    expect(fired.sort()).toEqual(['L1:d1:past', 'L1:d1:soon', 'L2:d1:now']);
-    const [late] = (await listTimersForLead(t.db, 'L1')).filter((x) => x.checkpointId === 'past');
+    expect(fired.sort()).toEqual(
+      [
+        `${L1.leadId}:${L1.decisionId}:past`,
+        `${L1.leadId}:${L1.decisionId}:soon`,
+        `${L2.leadId}:${L2.decisionId}:now`,
+      ].sort(),
+    );
+    const [late] = (await listTimersForLead(t.db, L1.leadId)).filter(
+      (x) => x.checkpointId === 'past',
+    );
     expect(late!.latenessMs).toBe(60_000);
   });
 
@@ -120,18 +132,15 @@ describe('poller', () => {
       },
       onEvent: (e) => events.push(e),
     });
-    await t.db
-      .transaction()
-      .execute((trx) =>
-        scheduleTimers(trx, {
-          leadId: 'L1',
-          decisionId: 'd1',
-          configHash: 'h',
-          plan: [checkpoint('a', T0)],
-        }),
-      );
+    await t.db.transaction().execute((trx) =>
+      scheduleTimers(trx, {
+        ...L1,
+        configHash: 'h',
+        plan: [checkpoint('a', T0)],
+      }),
+    );
     expect(await poller.drain()).toBe(1);
-    const [timer] = await listTimersForLead(t.db, 'L1');
+    const [timer] = await listTimersForLead(t.db, L1.leadId);
     expect(timer).toMatchObject({
       status: 'pending',
       attempts: 1,
@@ -160,8 +169,7 @@ describe('poller', () => {
     });
     await t.db.transaction().execute((trx) =>
       scheduleTimers(trx, {
-        leadId: 'L1',
-        decisionId: 'd1',
+        ...L1,
         configHash: 'h',
         plan: [checkpoint('a', T0), checkpoint('b', T0), checkpoint('c', T0)],
       }),
@@ -171,7 +179,7 @@ describe('poller', () => {
     const stopped = poller.stop({ deadlineMs: 30_000 });
     release();
     await stopped;
-    const timers = await listTimersForLead(t.db, 'L1');
+    const timers = await listTimersForLead(t.db, L1.leadId);
     expect(fired).toHaveLength(1);
     expect(timers.filter((x) => x.status === 'fired')).toHaveLength(1);
     // The two that never started are unlocked, with their attempt given back.

@@ -14,7 +14,8 @@ import {
   scheduleTimers,
 } from '../../../src/fallback/timer-store.ts';
 import type { PlannedCheckpoint } from '../../../src/routing/decision.ts';
-import { openFallbackTestDb, type FallbackTestDb } from './fallback-test-db.ts';
+import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+import { seedDecision, seedLeadWithDecision } from './seed.ts';
 
 const T0 = new Date('2026-11-30T16:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -33,18 +34,29 @@ const plan: PlannedCheckpoint[] = [
   },
 ];
 
-let t: FallbackTestDb;
+let t: TestDb;
+let lead: string;
+let d1: string;
+let d2: string;
+let n = 0;
 beforeAll(async () => {
-  t = await openFallbackTestDb();
+  t = await createTestDb();
 });
 afterAll(async () => {
   await t?.close();
 });
 beforeEach(async () => {
-  await sql`truncate timers`.execute(t.db);
+  await sql`truncate timers cascade`.execute(t.db);
+  ({ leadId: lead, decisionId: d1 } = await seedLeadWithDecision(t.db, `store-${n++}`));
+  d2 = await seedDecision(t.db, lead, {
+    configHash: 'h',
+    leadType: 'strategic',
+    decidedAt: T0.toISOString(),
+    assignee: { via: 'backup', handlerId: 'marcus', name: 'Marcus', ownerIds: {} },
+  });
 });
 
-const schedule = (leadId = 'lead-1', decisionId = 'd1') =>
+const schedule = (leadId = lead, decisionId = d1) =>
   t.db
     .transaction()
     .execute((trx) => scheduleTimers(trx, { leadId, decisionId, plan, configHash: 'h1', now: T0 }));
@@ -53,10 +65,10 @@ describe('timer store', () => {
   it('schedules one timer per checkpoint, once per lead:decision:checkpoint', async () => {
     expect(await schedule()).toBe(2);
     expect(await schedule()).toBe(0); // the same decision stored again: nothing new
-    const timers = await listTimersForLead(t.db, 'lead-1');
+    const timers = await listTimersForLead(t.db, lead);
     expect(timers.map((x) => [x.checkpointId, x.key, x.status, x.runAt.toISOString()])).toEqual([
-      ['sla', 'lead-1:d1:sla', 'pending', '2026-11-30T16:10:00.000Z'],
-      ['cp2', 'lead-1:d1:cp2', 'pending', '2026-12-02T16:00:00.000Z'],
+      ['sla', `${lead}:${d1}:sla`, 'pending', '2026-11-30T16:10:00.000Z'],
+      ['cp2', `${lead}:${d1}:cp2`, 'pending', '2026-12-02T16:00:00.000Z'],
     ]);
     expect(timers[0]!.plan).toEqual(plan[0]);
     expect(timers[0]!.configHash).toBe('h1');
@@ -89,7 +101,7 @@ describe('timer store', () => {
     expect(
       await completeTimer(t.db, { id: timer!.id, workerId: 'w1', now, outcome: { saw: 'x' } }),
     ).toBe(true);
-    const [fired] = await listTimersForLead(t.db, 'lead-1');
+    const [fired] = await listTimersForLead(t.db, lead);
     expect(fired).toMatchObject({ status: 'fired', latenessMs: 60_500, outcome: { saw: 'x' } });
     expect(fired!.lockedBy).toBeNull();
     // Completing twice is refused: it is no longer pending.
@@ -101,8 +113,8 @@ describe('timer store', () => {
   it('a failed read backs off in SQL and parks at max_attempts with the reason', async () => {
     await t.db.transaction().execute((trx) =>
       scheduleTimers(trx, {
-        leadId: 'lead-1',
-        decisionId: 'd1',
+        leadId: lead,
+        decisionId: d1,
         plan: [plan[0]!],
         configHash: 'h1',
         now: T0,
@@ -114,7 +126,7 @@ describe('timer store', () => {
     expect(
       await failTimer(t.db, { id: first!.id, workerId: 'w1', now, error: 'HubSpot 503' }),
     ).toBe('pending');
-    const [retrying] = await listTimersForLead(t.db, 'lead-1');
+    const [retrying] = await listTimersForLead(t.db, lead);
     // e^1 s ≈ 2.718 s after now.
     expect(retrying!.runAt.getTime() - now.getTime()).toBeGreaterThan(2_700);
     expect(retrying!.runAt.getTime() - now.getTime()).toBeLessThan(2_750);
@@ -171,7 +183,7 @@ describe('timer store', () => {
         claimed.map((x) => x.id),
       ),
     ).toBe(2);
-    const timers = await listTimersForLead(t.db, 'lead-1');
+    const timers = await listTimersForLead(t.db, lead);
     expect(timers.map((x) => [x.lockedBy, x.attempts])).toEqual([
       [null, 0],
       [null, 0],
@@ -179,18 +191,18 @@ describe('timer store', () => {
   });
 
   it('cancels pending timers, optionally keeping one decision, and a cancelled timer cannot fire', async () => {
-    await schedule('lead-1', 'd1');
-    await schedule('lead-1', 'd2');
+    await schedule(lead, d1);
+    await schedule(lead, d2);
     const [claimed] = await claimTimers(t.db, { workerId: 'w1', now: at(11 * 60_000), limit: 1 });
     const cancelled = await cancelTimers(t.db, {
-      leadId: 'lead-1',
-      exceptDecisionId: 'd2',
+      leadId: lead,
+      exceptDecisionId: d2,
       reason: 'reassigned',
       now: at(11 * 60_000),
     });
-    expect(cancelled.map((x) => x.key).sort()).toEqual(['lead-1:d1:cp2', 'lead-1:d1:sla']);
+    expect(cancelled.map((x) => x.key).sort()).toEqual([`${lead}:${d1}:cp2`, `${lead}:${d1}:sla`]);
     expect(cancelled[0]!.outcome).toEqual({ cancelled: 'reassigned' });
-    if (claimed!.decisionId === 'd1')
+    if (claimed!.decisionId === d1)
       expect(
         await completeTimer(t.db, {
           id: claimed!.id,
@@ -199,7 +211,7 @@ describe('timer store', () => {
           outcome: {},
         }),
       ).toBe(false);
-    const left = (await listTimersForLead(t.db, 'lead-1')).filter((x) => x.status === 'pending');
-    expect(left.every((x) => x.decisionId === 'd2')).toBe(true);
+    const left = (await listTimersForLead(t.db, lead)).filter((x) => x.status === 'pending');
+    expect(left.every((x) => x.decisionId === d2)).toBe(true);
   });
 });
