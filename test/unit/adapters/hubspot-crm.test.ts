@@ -1,24 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HubSpotCrm } from '../../../src/adapters/hubspot/hubspot-crm.ts';
 import { CrmError } from '../../../src/adapters/crm-error.ts';
-import { manualClock } from '../../../src/clock.ts';
+import { virtualTime } from './virtual-time.ts';
 import { HubSpotDouble, RATE_LIMIT_429 } from '../../helpers/hubspot-double.ts';
 import type { RoutingWrite } from '../../../src/adapters/crm-port.ts';
 
 const T0 = '2026-03-02T15:00:00.000Z';
-
-function virtualTime() {
-  const clock = manualClock(T0);
-  const state = { busy: () => 0 };
-  // Sleeping moves virtual time, so the limiter's waits cost nothing in real time. Time moves only
-  // once every sent request has reached the double, so each is stamped with its admission time.
-  const sleep = async (ms: number) => {
-    while (state.busy() > 0) await new Promise((r) => setImmediate(r));
-    clock.advance(ms);
-    await new Promise((r) => setImmediate(r));
-  };
-  return { clock, sleep, state };
-}
 
 const write = (contactId: string, over: Partial<RoutingWrite> = {}): RoutingWrite => ({
   key: `7:${contactId}:route`,
@@ -42,7 +29,7 @@ describe('HubSpotCrm against a local HubSpot double', () => {
   let vt: ReturnType<typeof virtualTime>;
 
   beforeEach(async () => {
-    vt = virtualTime();
+    vt = virtualTime(T0);
     hs = await new HubSpotDouble({ now: () => vt.clock.now().getTime() }).start();
     hs.addOwner('51234567', 'dana.whitfield@example.com');
     hs.addCompany('9001', {
