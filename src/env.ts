@@ -62,6 +62,8 @@ export const EnvSchema = z.object({
   /** Connections per instance when DATABASE_URL is set. */
   DATABASE_POOL_MAX: intIn(10, 1, 200),
   ROUTING_CONFIG: z.string().default('config/routing.yaml'),
+  /** Shadow mode: a second routing config decided alongside every live decision and only recorded (never written to the CRM). */
+  SHADOW_CONFIG: optionalText,
   CRM: z.enum(['dryrun', 'hubspot', 'salesforce']).default('dryrun'),
   HUBSPOT_ACCESS_TOKEN: optionalText,
   HUBSPOT_CLIENT_SECRET: optionalText,
