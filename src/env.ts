@@ -88,6 +88,23 @@ export const EnvSchema = z.object({
   SALESFORCE_PRIVATE_KEY_FILE: optionalText,
   SALESFORCE_USERNAME: optionalText,
   SALESFORCE_ACCESS_TOKEN: optionalText,
+  /** REST API version for jsforce (it defaults to 50.0 otherwise). */
+  SALESFORCE_API_VERSION: z
+    .string()
+    .regex(/^\d{2,3}\.0$/, 'must look like 62.0')
+    .default('62.0'),
+  /** External-id Text field on Task that carries Switchboard's idempotency key. */
+  SALESFORCE_TASK_KEY_FIELD: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]*__c$/, 'must be a custom field API name ending in __c')
+    .default('Switchboard_Key__c'),
+  /** Client-side CRM pacing: calls per interval (default HubSpot 100 per 10 s, Salesforce 25 per 1 s). */
+  CRM_RATE_LIMIT_MAX: intIn(0, 0, 100_000),
+  CRM_RATE_LIMIT_INTERVAL_MS: intIn(0, 0, 86_400_000),
+  /** CRM outbox runner: rows claimed per round, idle poll, and when an in-flight lock counts as stale. */
+  OUTBOX_BATCH_SIZE: intIn(50, 1, 500),
+  OUTBOX_POLL_MS: intIn(1000, 50, 600_000),
+  OUTBOX_STALE_LOCK_MS: intIn(300_000, 10_000, 86_400_000),
   /** Outbound messages from any other org are refused. */
   SALESFORCE_ORG_ID: optionalText,
   /** Optional shared secret Salesforce must send as `?token=` (outbound messages carry no signature). */
