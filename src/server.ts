@@ -1,2 +1,141 @@
-/** Executable entry of the service; `npm start` runs `switchboard serve`, which calls startServer(). */
-export {};
+/**
+ * The service: env → routing config → database → migrations → CRM → app → worker → listen.
+ * The config is checked first: an invalid routing.yaml refuses to start (with the `validate`
+ * report) before any database is opened. Shutdown is graceful on the first SIGTERM/SIGINT
+ * (stop accepting, finish in-flight requests and events, release claims, close the database)
+ * and immediate on the second.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { loadEnv, type Env } from './env.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { openDatabase, type DatabaseHandle } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { loadRoutingConfigFile } from './config-file.ts';
+import { routerFromConfig } from './intake/router.ts';
+import { createInboxWorker, type InboxWorker } from './intake/inbox-worker.ts';
+import type { CrmPort } from './adapters/crm-port.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  handle: DatabaseHandle;
+  worker: InboxWorker;
+  log: Logger;
+  /** `http://host:port` actually bound (PORT=0 picks a free port). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Env;
+  clock?: Clock;
+  log?: Logger;
+  /** Install SIGTERM/SIGINT handlers (the CLI does; tests do not). */
+  handleSignals?: boolean;
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const env = opts.env ?? loadEnv();
+  const log = opts.log ?? createLogger(env.LOG_LEVEL);
+  const clock = opts.clock ?? systemClock;
+
+  const loaded = await loadRoutingConfigFile(env.ROUTING_CONFIG);
+  for (const w of loaded.warnings) log.warn({ config: env.ROUTING_CONFIG, issue: w }, w.message);
+  const router = routerFromConfig(loaded.config);
+
+  const handle = await openDatabase(
+    env.DATABASE_URL
+      ? {
+          url: env.DATABASE_URL,
+          poolMax: env.DATABASE_POOL_MAX,
+          onError: (err) => log.warn({ err }, 'database connection error'),
+        }
+      : { dataDir: env.PGLITE_DIR },
+  );
+  try {
+    const applied = await migrate(handle);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+
+    const crm = await createCrmPort(env, log);
+    const worker = createInboxWorker({
+      handle,
+      log,
+      router,
+      crm,
+      clock,
+      batchSize: env.WORKER_BATCH_SIZE,
+      pollIntervalMs: env.WORKER_POLL_MS,
+      // OUTBOX: wire the outbox runner's nudge here once src/outbox lands (issue 6).
+    });
+    const app = await buildApp({
+      env,
+      handle,
+      clock,
+      log,
+      configLoaded: () => true,
+      onInboxInsert: () => worker.nudge(),
+    });
+    const url = await app.listen({ port: env.PORT, host: env.HOST });
+    if (env.WORKER_ENABLED) await worker.start();
+    log.info(
+      {
+        url,
+        db: handle.kind === 'pg' ? 'postgres' : `pglite:${env.PGLITE_DIR}`,
+        crm: crm.system,
+        config: env.ROUTING_CONFIG,
+        configHash: loaded.hash,
+        worker: env.WORKER_ENABLED,
+      },
+      'switchboard is serving',
+    );
+
+    let closing: Promise<void> | null = null;
+    const close = () =>
+      (closing ??= (async () => {
+        log.info('shutting down: no new requests, finishing in-flight work');
+        await app.close(); // stops accepting, waits for in-flight requests
+        await worker.stop(env.SHUTDOWN_TIMEOUT_MS); // finishes the event in hand, releases the rest
+        await handle.close();
+        log.info('shut down cleanly');
+      })());
+
+    if (opts.handleSignals) {
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        signals++;
+        if (signals > 1) {
+          log.warn(
+            { signal: sig },
+            'second signal: exiting now; unfinished events are reclaimed by the next start',
+          );
+          process.exit(1);
+        }
+        close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    }
+    return { app, handle, worker, log, url, close };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * The CRM the worker enriches leads through. CRM ADAPTERS: replace with `createCrm(env, deps)`
+ * from src/adapters once it lands (issue 6); until then only the dry run exists, and a dry run
+ * has no records to read, so events that carry only an id finish as `gone`.
+ */
+async function createCrmPort(env: Env, log: Logger): Promise<Pick<CrmPort, 'system' | 'readLead'>> {
+  if (env.CRM !== 'dryrun')
+    log.warn({ crm: env.CRM }, 'CRM adapters are not wired yet; using the dry run');
+  return { system: 'dryrun', readLead: async () => null };
+}

@@ -1,0 +1,154 @@
+/**
+ * One claimed inbox event → its effect. Enrichment (a CRM read) happens before the transaction,
+ * never inside it; then one transaction stores the lead, the decision, the pool bump, the outbox
+ * row and the fallback timers, and marks the event done. Either all of it commits or none does.
+ */
+import type { Kysely } from 'kysely';
+import type { Database, InboxRow } from '../db/schema.ts';
+import type { CrmPort } from '../adapters/crm-port.ts';
+import type { Clock } from '../clock.ts';
+import type { Lead, LeadCrmRef } from '../routing/lead.ts';
+import { scheduleTimers } from '../fallback/timer-store.ts';
+import type { EngagementEventPayload, LeadEventPayload } from './inbox-payload.ts';
+import { completeInbox } from './inbox-store.ts';
+import type { Router } from './router.ts';
+import {
+  buildRoutingWrite,
+  decisionsOf,
+  incrementPool,
+  insertDecision,
+  queueCrmWrite,
+  readRoutingState,
+  upsertLead,
+} from './decision-store.ts';
+
+export interface ProcessDeps {
+  db: Kysely<Database>;
+  router: Router;
+  crm: Pick<CrmPort, 'system' | 'readLead'>;
+  clock: Clock;
+  workerId: string;
+}
+
+export type ProcessOutcome =
+  | { outcome: 'routed'; leadId: string; decisionId: string }
+  | { outcome: 'duplicate'; leadId: string; decisionId: string }
+  | { outcome: 'gone' }
+  | { outcome: 'recorded'; leadId: string | null };
+
+export async function processInboxEvent(deps: ProcessDeps, row: InboxRow): Promise<ProcessOutcome> {
+  if (row.kind === 'engagement') return recordEngagement(deps, row);
+  const p = row.payload as LeadEventPayload;
+  const lead = await enrich(deps.crm, p);
+  if (!lead) {
+    await deps.db
+      .transaction()
+      .execute((trx) => completeInbox(trx, row, deps.workerId, { outcome: 'gone' }));
+    return { outcome: 'gone' };
+  }
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const leadId = await upsertLead(trx, p.ref, lead);
+    const earlier = await decisionsOf(trx, leadId);
+    const last = earlier.at(-1);
+    // A second creation event for a lead already routed (HubSpot and Salesforce both redeliver
+    // with new ids) must not route it again; only an explicit re-route does.
+    if (row.kind === 'route' && last) {
+      await completeInbox(trx, row, deps.workerId, {
+        outcome: 'duplicate',
+        leadId,
+        decisionId: last.id,
+      });
+      return { outcome: 'duplicate', leadId, decisionId: last.id };
+    }
+    const state = await readRoutingState(trx);
+    if (earlier.length > 0) state.previousHolders = [...new Set(earlier.map((d) => d.handler_id))];
+    const decision = deps.router.route({ ...lead, id: leadId }, now, state);
+    const reason = row.kind === 'reroute' ? 'reroute' : 'route';
+    const decisionId = await insertDecision(trx, { leadId, inboxId: row.id, reason, decision });
+    if (decision.poolIncrement) await incrementPool(trx, decision.poolIncrement);
+    const step = 'route';
+    const write = buildRoutingWrite({
+      leadId,
+      decisionId,
+      step,
+      ref: p.ref,
+      lead,
+      decision,
+      crm: deps.crm.system,
+    });
+    await queueCrmWrite(trx, { leadId, decisionId, step, crm: deps.crm.system, write });
+    await scheduleTimers(trx, {
+      leadId,
+      decisionId,
+      plan: decision.fallbackPlan,
+      configHash: decision.configHash,
+      now,
+    });
+    await completeInbox(trx, row, deps.workerId, { outcome: 'routed', leadId, decisionId });
+    return { outcome: 'routed', leadId, decisionId };
+  });
+}
+
+/**
+ * The lead to route: the CRM's current record when the event carries only an id (HubSpot, always)
+ * or when the CRM it came from is the one we talk to (Salesforce: messages can be stale, so the
+ * current record wins over the message's fields). Null when the record no longer exists.
+ */
+async function enrich(
+  crm: Pick<CrmPort, 'system' | 'readLead'>,
+  p: LeadEventPayload,
+): Promise<Lead | null> {
+  const carried = p.lead ?? {};
+  const hasFields = Object.keys(carried).some((k) => k !== 'crm' && k !== 'id');
+  const sameCrm = crm.system === p.ref.system;
+  if (sameCrm || (!hasFields && p.ref.system !== 'json')) {
+    const fetched = await crm.readLead(p.ref);
+    if (!fetched) return hasFields && !sameCrm ? withRef(carried, p) : null;
+    return withRef({ ...carried, ...fetched }, p);
+  }
+  return withRef(carried, p);
+}
+
+function withRef(lead: Lead, p: LeadEventPayload): Lead {
+  const { id: _id, ...rest } = lead;
+  return {
+    ...rest,
+    crm: p.ref,
+    ...(rest.created_at || !p.occurredAt ? {} : { created_at: p.occurredAt }),
+  };
+}
+
+async function recordEngagement(deps: ProcessDeps, row: InboxRow): Promise<ProcessOutcome> {
+  const p = row.payload as EngagementEventPayload;
+  return deps.db.transaction().execute(async (trx) => {
+    const lead = await findLead(trx, p.ref);
+    await trx
+      .insertInto('lead_events')
+      .values({
+        lead_id: lead,
+        crm_system: p.ref.system,
+        tenant: p.ref.tenant ?? '',
+        crm_id: p.ref.id,
+        kind: 'property_change',
+        property: p.property,
+        value: p.value,
+        occurred_at: p.occurredAt,
+        inbox_id: row.id,
+      })
+      .execute();
+    await completeInbox(trx, row, deps.workerId, { outcome: 'recorded', leadId: lead });
+    return { outcome: 'recorded', leadId: lead };
+  });
+}
+
+async function findLead(db: Kysely<Database>, ref: LeadCrmRef): Promise<string | null> {
+  const r = await db
+    .selectFrom('leads')
+    .select('id')
+    .where('crm_system', '=', ref.system)
+    .where('tenant', '=', ref.tenant ?? '')
+    .where('crm_id', '=', ref.id)
+    .executeTakeFirst();
+  return r?.id ?? null;
+}
