@@ -8,6 +8,7 @@ import { registerExplainCommand } from './cli/explain-command.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { registerMigrateCommand } from './cli/migrate-command.ts';
 import { registerTestCommand } from './cli/test-command.ts';
+import { registerReplayCommand } from './cli/replay-command.ts';
 
 /** Runs the CLI and resolves to the process exit code (commands set it; errors map to 1, usage to 2). */
 export async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   registerServeCommand(program, setExit);
   registerMigrateCommand(program, setExit);
   registerTestCommand(program, setExit);
+  registerReplayCommand(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
