@@ -6,7 +6,8 @@
  * Exports
  * - `checkFallback(checkpoints, path, ctx): ConfigIssue[]` — references and templates:
  *   `reassign: backup` on a type without a backup, `reassign: senior|manager` when the type's
- *   handler has none (warning), unknown pool / handler / escalation target (did-you-mean), task
+ *   handler has none (warning), unknown pool / handler / escalation target (did-you-mean; `to:`
+ *   may also be `manager`, `senior` or `backup`, relative to the lead's holder), task
  *   templates (same variables as the first touch), duplicate checkpoint ids, checkpoints out of
  *   order. `path` is the `fallback` node, e.g. `['lead_types', 0, 'fallback']`.
  * - `resolveFallbackPlan(checkpoints, calendar, decidedAt): { plan, trace }` —
@@ -78,8 +79,23 @@ function checkAction(
     } else refHandler(r.handler, [...p, 'handler']);
   } else if ('escalate' in a) {
     const e = a.escalate;
-    if (typeof e === 'string') refHandler(e, [...path, 'escalate']);
-    else if (e.to !== undefined) refHandler(e.to, [...path, 'escalate', 'to']);
+    const to = typeof e === 'string' ? e : e.to;
+    const p = typeof e === 'string' ? [...path, 'escalate'] : [...path, 'escalate', 'to'];
+    if (to === undefined || to in ctx.handlers) return;
+    // `manager` / `senior` / `backup` name a relation of whoever holds the lead, not a person.
+    if (to === 'manager' || to === 'senior') {
+      const h = t.handler ? ctx.handlers[t.handler] : undefined;
+      if (t.handler && h && h[to] === undefined)
+        issues.push(
+          warning(
+            p,
+            `escalate to ${to}, but ${t.handler} has no ${to} (set \`${to}:\` on handler ${t.handler})`,
+          ),
+        );
+    } else if (to === 'backup') {
+      if (!t.backup)
+        issues.push(error(p, `escalate to backup, but lead type ${t.id} has no backup`));
+    } else refHandler(to, p);
   } else if ('task' in a) {
     for (const part of ['subject', 'body'] as const) {
       const text = a.task[part];

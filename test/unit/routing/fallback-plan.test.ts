@@ -9,7 +9,10 @@ const strategicFallback = FallbackSchema.parse([
   {
     after: '2d',
     branches: [
-      { when: { opened: true, replied: false }, then: [{ escalate: 'dana' }] },
+      {
+        when: { opened: true, replied: false },
+        then: [{ escalate: 'dana' }, { escalate: { to: 'manager', note: 'opened, no reply' } }],
+      },
       {
         when: { opened: false },
         then: [{ task: { channel: 'call', subject: 'Call {{ lead.first_name }}' } }],
@@ -46,7 +49,10 @@ describe('resolveFallbackPlan', () => {
         after: '2d',
         dueUtc: '2026-12-02T01:55:00.000Z', // Tue 17:55 PST
         branches: [
-          { when: { opened: true, replied: false }, then: [{ escalate: 'dana' }] },
+          {
+            when: { opened: true, replied: false },
+            then: [{ escalate: 'dana' }, { escalate: { to: 'manager', note: 'opened, no reply' } }],
+          },
           {
             when: { opened: false },
             then: [{ task: { channel: 'call', subject: 'Call {{ lead.first_name }}' } }],
@@ -57,7 +63,7 @@ describe('resolveFallbackPlan', () => {
     ]);
     expect(trace.map((s) => s.reason)).toEqual([
       'sla after 10m (Mon 2026-11-30 08:05 PST): if touched=false → reassign to backup',
-      'cp2 after 2d (Tue 2026-12-01 17:55 PST): if opened=true and replied=false → escalate to dana; if opened=false → call task; if replied=true and meeting_booked=false → reassign to senior',
+      'cp2 after 2d (Tue 2026-12-01 17:55 PST): if opened=true and replied=false → escalate to dana, escalate to manager; if opened=false → call task; if replied=true and meeting_booked=false → reassign to senior',
     ]);
   });
 
@@ -93,7 +99,11 @@ describe('checkFallback', () => {
         id: 'a',
         after: '1h',
         when: { replied: false },
-        then: [{ reassign: 'senior' }, { escalate: { to: 'dnaa', notify: 'slack' } }],
+        then: [
+          { reassign: 'senior' },
+          { escalate: { to: 'dnaa', notify: 'slack' } },
+          { escalate: { to: 'senior' } },
+        ],
       },
       {
         after: '3d',
@@ -115,6 +125,7 @@ describe('checkFallback', () => {
       'warning lead_types.0.fallback.1.after: checkpoint after 1h comes before the previous one (2d); checkpoints read best in time order',
       'warning lead_types.0.fallback.1.then.0.reassign: reassign: senior, but dana has no senior: the lead would stay put when the handler holds it (set `senior:` on handler dana)',
       'error lead_types.0.fallback.1.then.1.escalate.to: unknown handler "dnaa" (did you mean "dana"?)',
+      'warning lead_types.0.fallback.1.then.2.escalate.to: escalate to senior, but dana has no senior (set `senior:` on handler dana)',
       'error lead_types.0.fallback.2.then.0.reassign.handler: unknown handler "lea" (did you mean "lee"?)',
       'error lead_types.0.fallback.2.then.1.task.body: template line 1, col 4: unknown variable "lead.nmae"',
     ]);
