@@ -14,6 +14,11 @@ import { registerLeadRoutes } from './http/lead-routes.ts';
 import { registerAdminRoutes } from './http/admin-routes.ts';
 import { registerHubSpotWebhook } from './http/hubspot-webhook-route.ts';
 import { registerSalesforceWebhook } from './http/salesforce-webhook-route.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { registerOperations } from './http/admin-api-register.ts';
+import { installHttpMetrics } from './metrics/http-metrics.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import type { ConfigHolder } from './config-reload.ts';
 
 export interface AppDeps {
   env: Env;
@@ -25,6 +30,10 @@ export interface AppDeps {
   configLoaded?: () => boolean;
   /** Called after intake stored new events: wakes the in-process worker. */
   onInboxInsert?: () => void;
+  /** Prometheus metrics; omitted means no `/metrics` route (most tests). */
+  metrics?: Metrics;
+  /** The live routing config (admin API `/admin/config`, operator page). */
+  config?: ConfigHolder;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -37,6 +46,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
+  // Before any route: swagger and the metrics hook see routes as they are declared.
+  await registerOpenApi(app);
+  if (deps.metrics) installHttpMetrics(app, deps.metrics);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -48,5 +60,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAdminRoutes(app, deps);
   await app.register(async (scope) => registerHubSpotWebhook(scope, deps));
   await app.register(async (scope) => registerSalesforceWebhook(scope, deps));
+  await registerOperations(app, deps);
   return app;
 }

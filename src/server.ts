@@ -14,6 +14,7 @@ import { migrate } from './db/migrate.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { loadRoutingConfigFile } from './config-file.ts';
 import { routerFromConfig } from './intake/router.ts';
+import { loadShadowRouter } from './revops/shadow-router.ts';
 import { createInboxWorker, type InboxWorker } from './intake/inbox-worker.ts';
 import type { CrmPort } from './adapters/crm-port.ts';
 
@@ -42,7 +43,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
   const loaded = await loadRoutingConfigFile(env.ROUTING_CONFIG);
   for (const w of loaded.warnings) log.warn({ config: env.ROUTING_CONFIG, issue: w }, w.message);
-  const router = routerFromConfig(loaded.config);
+  const router = {
+    ...routerFromConfig(loaded.config),
+    shadow: await loadShadowRouter(env.SHADOW_CONFIG),
+  };
 
   const handle = await openDatabase(
     env.DATABASE_URL

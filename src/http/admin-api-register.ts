@@ -16,7 +16,10 @@ export interface OperationsDeps extends AdminApiDeps {
   log?: Logger;
 }
 
-export async function registerOperations(app: FastifyInstance, deps: OperationsDeps): Promise<void> {
+export async function registerOperations(
+  app: FastifyInstance,
+  deps: OperationsDeps,
+): Promise<void> {
   if (deps.metrics) {
     registerDbGauges(deps.metrics, {
       db: deps.handle.db,

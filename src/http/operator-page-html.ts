@@ -66,7 +66,13 @@ export function formatTimeLeft(ms: number): string {
   const h = Math.floor(m / 60);
   const d = Math.floor(h / 24);
   const text =
-    d > 0 ? `${d}d ${h % 24}h` : h > 0 ? `${h}h ${m % 60}m` : m > 0 ? `${m}m` : `${Math.floor(abs / 1000)}s`;
+    d > 0
+      ? `${d}d ${h % 24}h`
+      : h > 0
+        ? `${h}h ${m % 60}m`
+        : m > 0
+          ? `${m}m`
+          : `${Math.floor(abs / 1000)}s`;
   return ms >= 0 ? `in ${text}` : `overdue by ${text}`;
 }
 
@@ -124,7 +130,9 @@ function slasTable(rows: OpenSla[]): string {
   return `<table><thead><tr><th>Lead</th><th>Lead type</th><th>Handler</th><th>Due</th><th>Time left</th></tr></thead><tbody>
 ${rows
   .map(
-    (r) => `<tr><td>#${escapeHtml(r.leadId)} ${escapeHtml(r.company ?? '')}</td><td>${escapeHtml(r.leadType)}</td>
+    (
+      r,
+    ) => `<tr><td>#${escapeHtml(r.leadId)} ${escapeHtml(r.company ?? '')}</td><td>${escapeHtml(r.leadType)}</td>
   <td>${escapeHtml(r.handlerName)}</td><td>${escapeHtml(r.dueUtc)}</td>
   <td class="${r.timeLeftMs < 0 ? 'overdue' : ''}">${escapeHtml(formatTimeLeft(r.timeLeftMs))}</td></tr>`,
   )
@@ -152,12 +160,26 @@ function parkedTables(p: ParkedItems): string {
     part(
       'CRM writes',
       ['Id', 'Lead', 'Step', 'CRM', 'Attempts', 'Last error'],
-      p.crmWrites.map((w) => [w.id, `#${w.leadId}`, w.step, w.crm, String(w.attempts), w.lastError ?? '']),
+      p.crmWrites.map((w) => [
+        w.id,
+        `#${w.leadId}`,
+        w.step,
+        w.crm,
+        String(w.attempts),
+        w.lastError ?? '',
+      ]),
     ) +
     part(
       'Timers',
       ['Id', 'Lead', 'Checkpoint', 'Status', 'Due', 'Last error'],
-      p.timers.map((t) => [t.id, `#${t.leadId}`, t.checkpointId, t.status, t.runAt, t.lastError ?? '']),
+      p.timers.map((t) => [
+        t.id,
+        `#${t.leadId}`,
+        t.checkpointId,
+        t.status,
+        t.runAt,
+        t.lastError ?? '',
+      ]),
     ) +
     retryHint
   );

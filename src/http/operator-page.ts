@@ -23,7 +23,10 @@ export interface OperatorPageDeps {
 
 const COOKIE_MAX_AGE_S = 8 * 3600;
 
-export async function registerOperatorPage(app: FastifyInstance, deps: OperatorPageDeps): Promise<void> {
+export async function registerOperatorPage(
+  app: FastifyInstance,
+  deps: OperatorPageDeps,
+): Promise<void> {
   await app.register(async (scope) => {
     // Only this scope parses HTML forms; the rest of the service keeps JSON/XML only.
     scope.addContentTypeParser(
@@ -50,7 +53,8 @@ export async function registerOperatorPage(app: FastifyInstance, deps: OperatorP
     scope.get<{ Querystring: { token?: string } }>('/ops', hide, async (req, reply) => {
       const q = req.query.token;
       if (q !== undefined) {
-        if (expected && safeEqual(q, expected)) return setCookie(reply, q, COOKIE_MAX_AGE_S).redirect('/ops', 303);
+        if (expected && safeEqual(q, expected))
+          return setCookie(reply, q, COOKIE_MAX_AGE_S).redirect('/ops', 303);
         return login(reply, true);
       }
       if (!isAdmin(req, expected)) return login(reply, false);
@@ -62,11 +66,14 @@ export async function registerOperatorPage(app: FastifyInstance, deps: OperatorP
 
     scope.post<{ Body: { token?: string } }>('/ops/login', hide, async (req, reply) => {
       const token = typeof req.body?.token === 'string' ? req.body.token : '';
-      if (expected && safeEqual(token, expected)) return setCookie(reply, token, COOKIE_MAX_AGE_S).redirect('/ops', 303);
+      if (expected && safeEqual(token, expected))
+        return setCookie(reply, token, COOKIE_MAX_AGE_S).redirect('/ops', 303);
       return login(reply, true);
     });
 
-    scope.post('/ops/logout', hide, async (_req, reply) => setCookie(reply, '', 0).redirect('/ops', 303));
+    scope.post('/ops/logout', hide, async (_req, reply) =>
+      setCookie(reply, '', 0).redirect('/ops', 303),
+    );
   });
 }
 

@@ -33,7 +33,7 @@ export function registerSalesforceWebhook(
         'salesforce message not stored; answering a fault so Salesforce retries',
       );
     return reply
-      .status(client ? status : status === 503 ? 503 : 500)
+      .status(client ? status : 500) // SOAP 1.1: a server fault travels as HTTP 500
       .type('text/xml; charset=utf-8')
       .send(
         soapFault(

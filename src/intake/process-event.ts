@@ -9,6 +9,7 @@ import type { CrmPort } from '../adapters/crm-port.ts';
 import type { Clock } from '../clock.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import { scheduleTimers } from '../fallback/timer-store.ts';
+import { recordShadowDecision } from '../revops/shadow-store.ts';
 import type { EngagementEventPayload, LeadEventPayload } from './inbox-payload.ts';
 import { completeInbox } from './inbox-store.ts';
 import type { Router } from './router.ts';
@@ -66,6 +67,15 @@ export async function processInboxEvent(deps: ProcessDeps, row: InboxRow): Promi
     const decision = deps.router.route({ ...lead, id: leadId }, now, state);
     const reason = row.kind === 'reroute' ? 'reroute' : 'route';
     const decisionId = await insertDecision(trx, { leadId, inboxId: row.id, reason, decision });
+    if (deps.router.shadow)
+      await recordShadowDecision(trx, {
+        leadId,
+        decisionId,
+        lead: { ...lead, id: leadId },
+        now,
+        state,
+        shadow: deps.router.shadow,
+      });
     if (decision.poolIncrement) await incrementPool(trx, decision.poolIncrement);
     const step = 'route';
     const write = buildRoutingWrite({

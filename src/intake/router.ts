@@ -10,6 +10,8 @@ import type { RoutingConfig } from '../routing/routing-config.ts';
 export interface Router {
   readonly configHash: string;
   route(lead: Lead, now: Date, state: RoutingState): Decision;
+  /** Shadow mode (SHADOW_CONFIG): decided beside each live decision and only recorded (src/revops/shadow-store.ts). */
+  readonly shadow?: Pick<Router, 'configHash' | 'route'> | null;
 }
 
 export function routerFromConfig(config: RoutingConfig): Router {
