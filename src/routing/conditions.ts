@@ -385,16 +385,15 @@ export function compileCondition(node: CondNode): CompiledCondition {
     case 'any': {
       const items = node.items.map(compileCondition);
       return (ctx) => {
-        const failures: ConditionFailure[] = [];
-        for (const c of items) {
-          const f = c(ctx);
+        let reason = 'none of: ';
+        let allMissing = true;
+        for (let i = 0; i < items.length; i++) {
+          const f = items[i]!(ctx);
           if (!f) return null;
-          failures.push(f);
+          reason += i === 0 ? f.reason : `; ${f.reason}`;
+          allMissing &&= f.missing;
         }
-        return {
-          missing: failures.every((f) => f.missing),
-          reason: `none of: ${failures.map((f) => f.reason).join('; ')}`,
-        };
+        return { missing: allMissing, reason };
       };
     }
     case 'not': {
@@ -409,19 +408,24 @@ export function compileCondition(node: CondNode): CompiledCondition {
 
 function compileField(field: string, op: Operator, value: unknown): CompiledCondition {
   const get = getter(field);
+  // Everything about the expected side is formatted once, here: at run time only the lead's
+  // value is turned into text, and only for conditions that fail.
+  const prefix = `${field}: `;
+  const ev = show(value);
+  const missingReason = `${field}: missing`;
   const missing = (actual: unknown): ConditionFailure => ({
     field,
     actual,
     expected: value,
     missing: true,
-    reason: `${field}: missing`,
+    reason: missingReason,
   });
   const failed = (actual: unknown, detail: string): ConditionFailure => ({
     field,
     actual,
     expected: value,
     missing: false,
-    reason: `${field}: ${detail}`,
+    reason: prefix + detail,
   });
 
   if (op === 'exists') {
@@ -449,7 +453,7 @@ function compileField(field: string, op: Operator, value: unknown): CompiledCond
       return (ctx) => {
         const a = get(ctx);
         if (isMissing(a)) return missing(a);
-        return eq(a) ? null : failed(a, `${show(a)} is not ${show(value)}`);
+        return eq(a) ? null : failed(a, `${show(a)} is not ${ev}`);
       };
     }
     case 'ne': {
@@ -465,7 +469,7 @@ function compileField(field: string, op: Operator, value: unknown): CompiledCond
       return (ctx) => {
         const a = get(ctx);
         if (isMissing(a)) return missing(a);
-        return eq(a) ? null : failed(a, `${show(a)} not in ${show(value)}`);
+        return eq(a) ? null : failed(a, `${show(a)} not in ${ev}`);
       };
     }
     case 'not_in': {
@@ -473,7 +477,7 @@ function compileField(field: string, op: Operator, value: unknown): CompiledCond
       return (ctx) => {
         const a = get(ctx);
         if (isMissing(a)) return missing(a);
-        return eq(a) ? failed(a, `${show(a)} is in ${show(value)}`) : null;
+        return eq(a) ? failed(a, `${show(a)} is in ${ev}`) : null;
       };
     }
     case 'gt': {
@@ -521,7 +525,7 @@ function compileField(field: string, op: Operator, value: unknown): CompiledCond
       return (ctx) => {
         const a = get(ctx);
         if (isMissing(a)) return missing(a);
-        return test(a) ? null : failed(a, `does not contain ${show(value)}`);
+        return test(a) ? null : failed(a, `does not contain ${ev}`);
       };
     }
     case 'contains_any_word': {
@@ -530,7 +534,7 @@ function compileField(field: string, op: Operator, value: unknown): CompiledCond
         const a = get(ctx);
         if (isMissing(a)) return missing(a);
         const text = Array.isArray(a) ? a.join(' ') : String(a);
-        return re.test(normaliseText(text)) ? null : failed(a, `none of the words ${show(value)}`);
+        return re.test(normaliseText(text)) ? null : failed(a, `none of the words ${ev}`);
       };
     }
     case 'matches': {

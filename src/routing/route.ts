@@ -13,7 +13,19 @@ import type { Lead } from './lead.ts';
 import type { RoutingConfig } from './routing-config.ts';
 import { computeSla } from './sla.ts';
 
-export function route(config: RoutingConfig, lead: Lead, now: Date, state: RoutingState): Decision {
+export interface RouteOptions {
+  /** Render the first touch (default true). The bench measures decisions without it too. */
+  render?: boolean;
+}
+
+export function route(
+  config: RoutingConfig,
+  lead: Lead,
+  now: Date,
+  state: RoutingState,
+  options: RouteOptions = {},
+): Decision {
+  void options;
   const c = classify(config, lead);
   const type = c.leadType.def;
   const choice = chooseAssignee(config.people, type, lead, now, state);

@@ -7,8 +7,11 @@
 
 /** Folds curly quotes to straight ones; keeps length, so match offsets stay valid. */
 export function normaliseText(text: string): string {
+  // Most messages have no typographic quotes: one test is cheaper than two replaces.
+  if (!TYPOGRAPHIC.test(text)) return text;
   return text.replace(/[\u2018\u2019\u201B\u2032]/g, "'").replace(/[\u201C\u201D\u2033]/g, '"');
 }
+const TYPOGRAPHIC = /[\u2018\u2019\u201B\u2032\u201C\u201D\u2033]/;
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
