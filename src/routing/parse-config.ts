@@ -106,6 +106,7 @@ export function parseRoutingConfig(
     const issues = shaped.error.issues.flatMap((i) => zodIssue(i, raw, schema));
     // Conditions are checked too, where they are, so one run reports every error.
     issues.push(...rawConditionIssues(raw as Record<string, unknown>));
+    issues.push(...rawReferenceIssues(raw as Record<string, unknown>, issues));
     return { ok: false, issues: sortIssues(positionIssues(doc, lineCounter, issues, atKey)) };
   }
   const data = shaped.data as RoutingConfigData;
@@ -184,6 +185,44 @@ function rawConditionIssues(raw: Record<string, unknown>): KeyedIssue[] {
         parseCondition(when, [section, i, 'when'], issues);
     });
   }
+  return issues;
+}
+
+/**
+ * Lead-type references checked on the raw document when the shape check failed elsewhere, so an
+ * unknown handler is reported in the same run as a misspelt key.
+ */
+function rawReferenceIssues(raw: Record<string, unknown>, already: KeyedIssue[]): KeyedIssue[] {
+  const keys = (v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : null;
+  const known = {
+    handler: keys(raw.handlers),
+    pool: keys(raw.pools) ?? [],
+    calendar: keys(raw.calendars),
+  };
+  const taken = new Set(already.map((i) => JSON.stringify(i.path)));
+  const issues: KeyedIssue[] = [];
+  const types = Array.isArray(raw.lead_types) ? (raw.lead_types as unknown[]) : [];
+  types.forEach((t, i) => {
+    if (t === null || typeof t !== 'object') return;
+    for (const [key, kind] of [
+      ['handler', 'handler'],
+      ['backup', 'handler'],
+      ['pool', 'pool'],
+      ['calendar', 'calendar'],
+    ] as const) {
+      const name = (t as Record<string, unknown>)[key];
+      const list = known[kind];
+      const path = ['lead_types', i, key];
+      if (typeof name !== 'string' || !list || list.includes(name)) continue;
+      if (taken.has(JSON.stringify(path))) continue;
+      issues.push({
+        severity: 'error',
+        path,
+        message: `unknown ${kind} "${name}"${didYouMean(name, list)}`,
+      });
+    }
+  });
   return issues;
 }
 

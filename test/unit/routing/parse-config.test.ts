@@ -43,6 +43,15 @@ describe('parseRoutingConfig', () => {
     ]);
   });
 
+  it('reference errors are reported in the same run as shape errors', () => {
+    const text = fixture('broken.yaml').replace('handler: dana', 'handler: dna');
+    expect(errorsOf(text)).toEqual([
+      'config/routing.yaml:14:13 lead_types[0].when.employes: unknown field "employes" (did you mean "employees"?)',
+      'config/routing.yaml:15:14 lead_types[0].handler: unknown handler "dna" (did you mean "dana"?)',
+      'config/routing.yaml:20:5 lead_types[1].backupp: unknown key "backupp" (did you mean "backup"?)',
+    ]);
+  });
+
   it('a misspelt top-level key is an error, not ignored', () => {
     const errs = errorsOf(minimal.replace('review_every:', 'review_evry:'));
     expect(errs).toContain(
