@@ -1,10 +1,15 @@
 // The seed's story (shared/seed/000_…txt): a lead lands on the contact form at 2:43 AM on a
 // Saturday. The strategic type's handler has weekend cover, so the SLA falls due ten business
 // minutes after that calendar opens on Saturday morning — not at 9:14 AM on Monday.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chooseAssignee, type AssignmentRule } from '../../../src/routing/choose-assignee.ts';
 import { emptyRoutingState } from '../../../src/routing/decision.ts';
-import { decideTimingAndTouch, type LeadTypeParts } from '../../../src/routing/lead-type-parts.ts';
+import {
+  checkLeadTypeParts,
+  decideTimingAndTouch,
+  type LeadTypeParts,
+} from '../../../src/routing/lead-type-parts.ts';
 import { nextOpening, formatLocal, addBusinessTime } from '../../../src/routing/business-time.ts';
 import { FirstTouchSchema } from '../../../src/routing/first-touch-schema.ts';
 import { FallbackSchema } from '../../../src/routing/fallback-schema.ts';
@@ -184,5 +189,44 @@ lead_types:
     expect(parts.fallbackPlan.map((p) => [p.id, p.dueUtc])).toEqual([
       ['cp1', '2026-11-28T15:10:00.000Z'],
     ]);
+  });
+});
+
+describe('the example config (config/routing.yaml) and the 2:43 AM example lead', () => {
+  it('passes the first-touch and fallback checks and tells the seed story', () => {
+    const root = new URL('../../../', import.meta.url);
+    const parsed = parseRoutingConfig(
+      readFileSync(new URL('config/routing.yaml', root), 'utf8'),
+      'config/routing.yaml',
+    );
+    if (!parsed.ok)
+      throw new Error(parsed.issues.map((i) => `${i.line}:${i.col} ${i.message}`).join('\n'));
+    const config = parsed.config;
+    expect(checkLeadTypeParts(config.data).filter((i) => i.severity === 'error')).toEqual([]);
+    const example: Lead = JSON.parse(
+      readFileSync(new URL('examples/leads/saturday-0243-cascadia.json', root), 'utf8'),
+    );
+    const now = new Date(example.created_at!);
+    const c = classify(config, example);
+    const choice = chooseAssignee(config.people, c.leadType.def, example, now, emptyRoutingState());
+    const parts = decideTimingAndTouch({
+      leadType: c.leadType.def,
+      choice,
+      lead: example,
+      now,
+      problem: c.problem?.problem ?? null,
+      productLine: pickCatalogEntry(config.productLines, c.ctx, 'product line').entry,
+      caseStudy: pickCatalogEntry(config.caseStudies, c.ctx, 'case study').entry,
+    });
+    expect(c.leadType.def.target).toBe(true);
+    expect(choice.assignee.name).toBe('Dana Whitfield');
+    // Ten business minutes after the weekend-cover calendar opens on Saturday morning.
+    const opens = nextOpening(choice.slaCalendar, now);
+    expect(new Date(parts.sla.dueUtc).getTime() - opens.getTime()).toBe(10 * 60_000);
+    expect(parts.sla.dueLocal.slice(0, 10)).toBe('2026-11-28');
+    expect(parts.firstTouch?.subject).toContain(example.company!);
+    expect(parts.firstTouch?.body).toContain('Dana Whitfield');
+    expect(parts.firstTouch?.defaultsUsed).toEqual([]);
+    expect(parts.fallbackPlan.length).toBeGreaterThan(0);
   });
 });
