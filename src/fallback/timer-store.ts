@@ -244,6 +244,8 @@ export interface CancelTimersInput {
   timerIds?: string[];
   /** Keep this decision's timers (used when a reassignment supersedes older decisions). */
   exceptDecisionId?: string;
+  /** Keep this timer (the one firing, which completes itself). */
+  exceptTimerId?: string;
   reason: string;
   now: Date;
 }
@@ -258,6 +260,7 @@ export async function cancelTimers(trx: AnyDb, input: CancelTimersInput): Promis
     where lead_id = ${input.leadId} and status = 'pending'
       ${input.timerIds ? sql`and id in (${sql.join(input.timerIds.map((id) => sql`${id}::bigint`))})` : sql``}
       ${input.exceptDecisionId ? sql`and decision_id <> ${input.exceptDecisionId}` : sql``}
+      ${input.exceptTimerId ? sql`and id <> ${input.exceptTimerId}` : sql``}
     returning *`.execute(trx);
   return res.rows.map(timerFromRow);
 }
