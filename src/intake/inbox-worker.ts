@@ -99,10 +99,10 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
   }
 
   /** One claim + process round; returns the number of rows claimed. */
-  async function round(): Promise<number> {
+  async function round(honourStop = true): Promise<number> {
     const rows = await claimInbox(opts.handle.db, workerId, batchSize);
     for (const row of rows) {
-      if (stopping) break; // the rest is released by stop()
+      if (honourStop && stopping) break; // the rest is released by stop()
       await processRow(row);
     }
     return rows.length;
@@ -181,7 +181,7 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
       let total = 0;
       for (;;) {
         if (active) await active.catch(() => 0);
-        const p = round();
+        const p = round(false);
         active = p;
         let n: number;
         try {
