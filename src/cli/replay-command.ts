@@ -10,12 +10,12 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { SetExitCode } from '../cli.ts';
 import { DEFAULT_ROUTING_CONFIG } from '../config-file.ts';
-import { loadEnv } from '../env.ts';
+import { loadEnv, type Env } from '../env.ts';
 import { configFromFile, configFromGit } from '../revops/config-source.ts';
 import { crmFromEnv } from '../revops/crm-from-env.ts';
 import { readCrmLeads } from '../revops/crm-leads.ts';
 import { openStore } from '../revops/open-store.ts';
-import { replayLeads, type ReplayReport } from '../revops/replay.ts';
+import { catchAllOf, replayLeads, type ReplayReport } from '../revops/replay.ts';
 import {
   formatReplayJson,
   formatReplayMarkdown,
@@ -72,7 +72,7 @@ export function registerReplayCommand(program: Command, setExit: SetExitCode): v
       if (opts.shadow) {
         const handle = await openStore(env);
         try {
-          report = await shadowReport(handle.db, window);
+          report = await shadowReport(handle.db, window, await catchAllIds(env));
         } finally {
           await handle.close();
         }
@@ -118,6 +118,16 @@ async function withStore<T>(
   } finally {
     await handle.close();
   }
+}
+
+/** Catch-all ids of the live and shadow configs, when they load (for "newly falling to the catch-all"). */
+async function catchAllIds(env: Env): Promise<{ before: string; after: string }> {
+  const id = async (path: string | undefined) =>
+    path ? catchAllOf(await configFromFile(path)).toString() : '';
+  return {
+    before: await id(env.ROUTING_CONFIG).catch(() => ''),
+    after: await id(env.SHADOW_CONFIG).catch(() => ''),
+  };
 }
 
 /** Only when a person is watching: CI logs and pipes stay clean. */
