@@ -17,11 +17,20 @@ import { routerFromConfig } from './intake/router.ts';
 import { loadShadowRouter } from './revops/shadow-router.ts';
 import { createInboxWorker, type InboxWorker } from './intake/inbox-worker.ts';
 import type { CrmPort } from './adapters/crm-port.ts';
+import { createCrm, crmSettingsFromEnv } from './adapters/create-crm.ts';
+import { dbDryRunSink } from './adapters/dryrun/dryrun-sink.ts';
+import type { CrmMapping } from './adapters/crm-mapping-schema.ts';
+import { createPoller, type Poller } from './fallback/poller.ts';
+import { createCheckpointFirer } from './fallback/fire-checkpoint.ts';
+import { timerListener } from './fallback/timer-listeners.ts';
+import { sql } from 'kysely';
 
 export interface RunningServer {
   app: FastifyInstance;
   handle: DatabaseHandle;
   worker: InboxWorker;
+  poller: Poller;
+  crm: CrmPort;
   log: Logger;
   /** `http://host:port` actually bound (PORT=0 picks a free port). */
   url: string;
@@ -61,7 +70,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const applied = await migrate(handle);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
 
-    const crm = await createCrmPort(env, log);
+    const crm = await createCrmPort(env, handle, clock, log, loaded.config.data.crm_mapping as CrmMapping | undefined);
     const worker = createInboxWorker({
       handle,
       log,
@@ -80,8 +89,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       configLoaded: () => true,
       onInboxInsert: () => worker.nudge(),
     });
+    // Fallback timers (issue 7): fires checkpoints whose time has come, on every instance.
+    const poller = createPoller({
+      db: handle.db,
+      clock,
+      fire: createCheckpointFirer({ crm, config: () => loaded.config, db: handle.db }),
+      listener: timerListener(handle),
+    });
     const url = await app.listen({ port: env.PORT, host: env.HOST });
-    if (env.WORKER_ENABLED) await worker.start();
+    if (env.WORKER_ENABLED) {
+      await worker.start();
+      await poller.start();
+    }
     log.info(
       {
         url,
@@ -99,7 +118,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       (closing ??= (async () => {
         log.info('shutting down: no new requests, finishing in-flight work');
         await app.close(); // stops accepting, waits for in-flight requests
-        await worker.stop(env.SHUTDOWN_TIMEOUT_MS); // finishes the event in hand, releases the rest
+        // Finish the event / timer in hand, release the rest for another instance.
+        await Promise.all([worker.stop(env.SHUTDOWN_TIMEOUT_MS), poller.stop()]);
         await handle.close();
         log.info('shut down cleanly');
       })());
@@ -126,7 +146,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     }
-    return { app, handle, worker, log, url, close };
+    return { app, handle, worker, poller, crm, log, url, close };
   } catch (err) {
     await handle.close().catch(() => {});
     throw err;
@@ -134,12 +154,24 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 }
 
 /**
- * The CRM the worker enriches leads through. CRM ADAPTERS: replace with `createCrm(env, deps)`
- * from src/adapters once it lands (issue 6); until then only the dry run exists, and a dry run
- * has no records to read, so events that carry only an id finish as `gone`.
+ * The CRM adapter chosen by `CRM` (default dryrun). The dry run records into the `dryrun_writes`
+ * table when its migration is present (so records survive a restart), in memory otherwise.
  */
-async function createCrmPort(env: Env, log: Logger): Promise<Pick<CrmPort, 'system' | 'readLead'>> {
-  if (env.CRM !== 'dryrun')
-    log.warn({ crm: env.CRM }, 'CRM adapters are not wired yet; using the dry run');
-  return { system: 'dryrun', readLead: async () => null };
+async function createCrmPort(
+  env: Env,
+  handle: DatabaseHandle,
+  clock: Clock,
+  log: Logger,
+  mapping: CrmMapping | undefined,
+): Promise<CrmPort> {
+  const settings = crmSettingsFromEnv(env, mapping);
+  const hasTable = await sql<{ t: string | null }>`select to_regclass('dryrun_writes')::text as t`
+    .execute(handle.db)
+    .then((r) => r.rows[0]?.t != null);
+  const crmLog = log.child({ component: 'crm' });
+  return createCrm(settings, {
+    clock,
+    log: { info: (o, m) => crmLog.info(o, m), warn: (o, m) => crmLog.warn(o, m) },
+    ...(hasTable ? { dryRunSink: dbDryRunSink(handle.db as never) } : {}),
+  });
 }
