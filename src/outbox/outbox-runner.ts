@@ -1,0 +1,311 @@
+/**
+ * The CRM outbox runner: claims `crm_writes` rows, performs them through the CrmPort, records the
+ * answer. Polling is the baseline (a setTimeout chain); `nudge()` after an in-process insert and
+ * LISTEN `crm_writes` (inserts by other instances) only make it sooner; a full batch re-polls at
+ * once. Stale locks are swept on a jittered interval.
+ *
+ * Routing rows of one claim go to `writeRoutings` together, so a 100-lead webhook batch costs
+ * HubSpot 3 calls and Salesforce 2 (batch / collection APIs) instead of 300 and 100.
+ *
+ * Failures: retryable ones (429, 5xx, network, spent quota, auth) go back to pending with SQL
+ * backoff; permanent ones (unknown owner, validation, deleted record, unreadable answer, bad
+ * payload) park at once with the CRM's message. `onParked` lets the service react — for
+ * CRM.UNKNOWN_OWNER, re-route to the backup handler.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import { EventEmitter } from 'node:events';
+import type { DatabaseHandle } from '../db/database.ts';
+import type { CrmWriteRow } from '../db/schema.ts';
+import type { CrmPort, RoutingWrite } from '../adapters/crm-port.ts';
+import { CrmError } from '../adapters/crm-error.ts';
+import { silentLog, type CrmLog } from '../adapters/crm-deps.ts';
+import {
+  claimCrmWrites,
+  completeCrmWrite,
+  CRM_WRITES_CHANNEL,
+  failCrmWrite,
+  releaseCrmWrites,
+  resetStaleCrmWrites,
+} from './outbox-store.ts';
+import { parseOutboxPayload, type OutboxWrite } from './outbox-payload.ts';
+
+/** The slice of pino the runner uses. */
+export interface OutboxLog extends CrmLog {
+  error?(obj: object, msg: string): void;
+}
+
+export interface OutboxRunnerOptions {
+  handle: DatabaseHandle;
+  crm: CrmPort;
+  log?: OutboxLog;
+  workerId?: string;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  /** A lock older than this is a dead runner's; CRM calls give up within ~10 s plus timeouts. */
+  staleLockSeconds?: number;
+  /** Called after a row parked (e.g. CRM.UNKNOWN_OWNER → re-route to the backup). */
+  onParked?: (row: CrmWriteRow, error: Error) => Promise<void> | void;
+}
+
+export interface OutboxRunner {
+  readonly workerId: string;
+  /** `write:done` (row, result), `write:failed` (row, error, status), `idle`. */
+  readonly events: EventEmitter;
+  start(): Promise<void>;
+  nudge(): void;
+  /** Performs ready writes until none is left; returns how many rows were handled. */
+  drain(): Promise<number>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Errors worth another attempt later; everything else parks at once. */
+const isRetryable = (e: Error) =>
+  e instanceof CrmError
+    ? e.retryable || e.code === 'CRM.QUOTA_EXHAUSTED' || e.code === 'CRM.AUTH'
+    : !(e instanceof BadPayload);
+
+class BadPayload extends Error {
+  readonly code = 'OUTBOX.BAD_PAYLOAD';
+}
+
+const errorLine = (e: Error) =>
+  e instanceof CrmError ? e.toLine() : `${(e as { code?: string }).code ?? e.name}: ${e.message}`;
+
+export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
+  const workerId =
+    opts.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  const log: OutboxLog = opts.log ?? silentLog;
+  const db = opts.handle.db;
+  const batchSize = opts.batchSize ?? 50;
+  const pollIntervalMs = opts.pollIntervalMs ?? 1000;
+  const staleLockSeconds = opts.staleLockSeconds ?? 300;
+  const events = new EventEmitter();
+  let running = false;
+  let stopping = false;
+  let timer: NodeJS.Timeout | null = null;
+  let sweepTimer: NodeJS.Timeout | null = null;
+  let unlisten: (() => Promise<void>) | null = null;
+  let active: Promise<number> | null = null;
+  let wakeRequested = false;
+
+  async function succeed(row: CrmWriteRow, result: unknown) {
+    const ok = await completeCrmWrite(db, row.id, workerId, result);
+    if (!ok)
+      log.warn(
+        { crmWriteId: row.id, key: row.key },
+        'CRM write done but our lock was lost; another runner took it',
+      );
+    log.info(
+      {
+        crmWriteId: row.id,
+        key: row.key,
+        kind: row.kind,
+        crm: row.crm,
+        attempt: row.attempts,
+        result,
+      },
+      'CRM write done',
+    );
+    events.emit('write:done', row, result);
+  }
+
+  async function failed(row: CrmWriteRow, err: Error) {
+    const permanent = !isRetryable(err);
+    const retryAfterMs = err instanceof CrmError ? err.retryAfterMs : undefined;
+    let status: 'pending' | 'parked' | null = null;
+    try {
+      status = await failCrmWrite(db, row.id, workerId, errorLine(err), {
+        permanent,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      });
+    } catch (e) {
+      log.warn(
+        { crmWriteId: row.id, err: String(e) },
+        'could not record CRM write failure; the sweep will hand it back',
+      );
+    }
+    const fields = {
+      crmWriteId: row.id,
+      key: row.key,
+      kind: row.kind,
+      attempt: row.attempts,
+      status,
+      error: errorLine(err),
+    };
+    if (status === 'parked') {
+      (log.error ?? log.warn).call(log, fields, `CRM write parked: ${errorLine(err)}`);
+      try {
+        await opts.onParked?.(row, err);
+      } catch (e) {
+        log.warn({ crmWriteId: row.id, err: String(e) }, 'onParked handler failed');
+      }
+    } else {
+      log.warn(fields, 'CRM write failed; will retry');
+    }
+    events.emit('write:failed', row, err, status);
+  }
+
+  async function perform(
+    row: CrmWriteRow,
+    w: Exclude<OutboxWrite, { kind: 'routing' }>,
+  ): Promise<unknown> {
+    const lead = w.lead;
+    const attempt = { attempt: row.attempts };
+    switch (w.kind) {
+      case 'assign_owner':
+        await opts.crm.assignOwner(row.key, lead, w.ownerId);
+        return { ownerSet: true };
+      case 'task':
+        return { taskId: (await opts.crm.createTask(row.key, lead, w.task, attempt)).id };
+      case 'note':
+        return { noteId: (await opts.crm.addNote(row.key, lead, w.body, w.ownerId, attempt)).id };
+    }
+  }
+
+  async function round(): Promise<number> {
+    const rows = await claimCrmWrites(db, workerId, opts.crm.system, batchSize);
+    const routing: Array<{ row: CrmWriteRow; write: RoutingWrite }> = [];
+    for (const row of rows) {
+      const parsed = parseOutboxPayload(row.kind, row.payload);
+      if (parsed instanceof Error) {
+        await failed(row, new BadPayload(parsed.message));
+        continue;
+      }
+      if (parsed.kind === 'routing') {
+        // The row's key is the idempotency key; the attempt tells the adapter to look first.
+        routing.push({ row, write: { ...parsed.write, key: row.key, attempt: row.attempts } });
+        continue;
+      }
+      if (stopping) continue; // released by stop()
+      try {
+        await succeed(row, await perform(row, parsed));
+      } catch (e) {
+        await failed(row, e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    if (routing.length > 0 && !stopping) {
+      let results: Array<unknown>;
+      try {
+        results = await opts.crm.writeRoutings(routing.map((r) => r.write));
+      } catch (e) {
+        // The whole batch failed (e.g. the CRM is down): every row gets the same error.
+        const err = e instanceof Error ? e : new Error(String(e));
+        results = routing.map(() => err);
+      }
+      for (const [i, r] of routing.entries()) {
+        const res = results[i];
+        if (res instanceof Error) await failed(r.row, res);
+        else await succeed(r.row, res);
+      }
+    }
+    return rows.length;
+  }
+
+  function schedule(delayMs: number): void {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void loop(), delayMs);
+  }
+
+  async function loop(): Promise<void> {
+    timer = null;
+    if (!running || active) {
+      wakeRequested = true;
+      return;
+    }
+    wakeRequested = false;
+    let n = 0;
+    try {
+      active = round();
+      n = await active;
+    } catch (err) {
+      log.warn({ err: String(err) }, 'CRM outbox claim failed; retrying after the poll interval');
+    } finally {
+      active = null;
+    }
+    if (n === 0) events.emit('idle');
+    schedule(n >= batchSize || wakeRequested ? 0 : pollIntervalMs);
+  }
+
+  function sweepSoon(): void {
+    if (!running) return;
+    // Jittered 30–90 s so a fleet of instances does not sweep in lockstep.
+    sweepTimer = setTimeout(
+      () => {
+        resetStaleCrmWrites(db, staleLockSeconds)
+          .then((n) => {
+            if (n > 0) {
+              log.warn({ count: n }, 'reclaimed CRM writes from a dead runner');
+              runner.nudge();
+            }
+          })
+          .catch((err: unknown) =>
+            log.warn({ err: String(err) }, 'CRM outbox stale-lock sweep failed'),
+          )
+          .finally(sweepSoon);
+      },
+      30_000 + crypto.randomInt(60_000),
+    );
+    sweepTimer.unref();
+  }
+
+  const runner: OutboxRunner = {
+    workerId,
+    events,
+    async start() {
+      if (running) return;
+      running = true;
+      stopping = false;
+      const reclaimed = await resetStaleCrmWrites(db, staleLockSeconds);
+      if (reclaimed > 0) log.warn({ count: reclaimed }, 'reclaimed CRM writes from a dead runner');
+      try {
+        unlisten = await opts.handle.listen(CRM_WRITES_CHANNEL, () => runner.nudge());
+      } catch (err) {
+        log.warn({ err: String(err) }, 'LISTEN crm_writes failed; relying on polling');
+      }
+      sweepSoon();
+      schedule(0);
+    },
+    nudge() {
+      if (!running) return;
+      if (active) wakeRequested = true;
+      else schedule(0);
+    },
+    async drain() {
+      let total = 0;
+      for (;;) {
+        if (active) await active.catch(() => 0);
+        const p = round();
+        active = p;
+        let n: number;
+        try {
+          n = await p;
+        } finally {
+          active = null;
+        }
+        total += n;
+        if (n === 0) return total;
+      }
+    },
+    async stop(timeoutMs = 10_000) {
+      running = false;
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      if (sweepTimer) clearTimeout(sweepTimer);
+      if (unlisten) await unlisten().catch(() => undefined);
+      unlisten = null;
+      if (active) {
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([
+          active.catch(() => 0),
+          new Promise((r) => (t = setTimeout(r, timeoutMs))),
+        ]);
+        if (t) clearTimeout(t);
+      }
+      const released = await releaseCrmWrites(db, workerId);
+      if (released > 0) log.warn({ count: released }, 'released unfinished CRM writes at shutdown');
+    },
+  };
+  return runner;
+}
