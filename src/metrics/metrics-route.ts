@@ -10,7 +10,12 @@ export function registerMetricsRoute(app: FastifyInstance, m: Metrics): void {
       schema: {
         summary: 'Prometheus metrics (text exposition format)',
         tags: ['ops'],
-        response: { 200: { description: 'Prometheus text format', type: 'string' } },
+        response: {
+          200: {
+            description: 'Prometheus text exposition format 0.0.4',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
       },
     },
     async (_req, reply) => {

@@ -18,30 +18,45 @@ export interface WorkerMetricsDeps {
   onError?: (err: unknown) => void;
 }
 
+export interface WorkerMetricsHandle {
+  detach(): void;
+  /** Resolves when every decision read started so far has been counted (tests, shutdown). */
+  settled(): Promise<void>;
+}
+
 /**
  * Listens to an inbox worker's `events` (`event:done`, `event:failed`). For a routed event it reads
  * the committed decision's labels (one primary-key read) and counts the decision, the SLA it
- * started and the receipt→decision delay. Returns a function that detaches the listeners.
+ * started and the receipt→decision delay.
  */
 export function attachWorkerMetrics(
   events: EventEmitter,
   m: Metrics,
   deps: WorkerMetricsDeps,
-): () => void {
+): WorkerMetricsHandle {
+  const pending = new Set<Promise<void>>();
   const onDone = (row: InboxRow, out: ProcessOutcome) => {
     if (out.outcome !== 'routed') return;
     const delay = (deps.clock.now().getTime() - new Date(row.received_at).getTime()) / 1000;
     m.receiptToDecisionSeconds.observe({ source: row.source }, Math.max(0, delay));
-    void countDecision(m, deps.db, out.decisionId).catch((err: unknown) => deps.onError?.(err));
+    const p: Promise<void> = countDecision(m, deps.db, out.decisionId)
+      .catch((err: unknown) => deps.onError?.(err))
+      .finally(() => pending.delete(p));
+    pending.add(p);
   };
   const onFailed = (row: InboxRow, _err: unknown, status: string | null) => {
     m.inboxFailures.inc({ source: row.source, status: status ?? 'lost_lock' });
   };
   events.on('event:done', onDone);
   events.on('event:failed', onFailed);
-  return () => {
-    events.off('event:done', onDone);
-    events.off('event:failed', onFailed);
+  return {
+    detach() {
+      events.off('event:done', onDone);
+      events.off('event:failed', onFailed);
+    },
+    async settled() {
+      await Promise.all([...pending]);
+    },
   };
 }
 
