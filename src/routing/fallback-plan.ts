@@ -162,15 +162,23 @@ function describeAction(a: FallbackAction): string {
   return 'nurture';
 }
 
-export function resolveFallbackPlan(
-  checkpoints: FallbackCheckpointConfig[] | undefined,
-  calendar: CompiledCalendar,
-  decidedAt: Date,
-): { plan: PlannedCheckpoint[]; trace: TraceStep[] } {
-  const plan: PlannedCheckpoint[] = [];
-  const trace: TraceStep[] = [];
-  (checkpoints ?? []).forEach((cp, i) => {
-    const due = addBusinessTime(calendar, decidedAt, cp.after);
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/** Branches and their description depend only on the config: built once per checkpoint object. */
+const prepared = new WeakMap<
+  FallbackCheckpointConfig,
+  { branches: FallbackBranch[]; text: string }
+>();
+
+function prepare(cp: FallbackCheckpointConfig): { branches: FallbackBranch[]; text: string } {
+  let p = prepared.get(cp);
+  if (!p) {
     const branches: FallbackBranch[] = cp.branches
       ? cp.branches.map((b) => ({
           ...(b.when ? { when: { ...b.when } as Record<string, boolean> } : {}),
@@ -182,15 +190,40 @@ export function resolveFallbackPlan(
             then: (cp.then ?? []) as FallbackAction[],
           },
         ];
+    const text = branches
+      .map((b) => `if ${describeWhen(b.when)} → ${b.then.map(describeAction).join(', ')}`)
+      .join('; ');
+    // Shared by every decision of this type, so frozen: a consumer that mutated a plan would
+    // otherwise change every later decision's plan.
+    p = { branches: deepFreeze(structuredClone(branches)), text };
+    prepared.set(cp, p);
+  }
+  return p;
+}
+
+export function resolveFallbackPlan(
+  checkpoints: FallbackCheckpointConfig[] | undefined,
+  calendar: CompiledCalendar,
+  decidedAt: Date,
+): { plan: PlannedCheckpoint[]; trace: TraceStep[] } {
+  const plan: PlannedCheckpoint[] = [];
+  const trace: TraceStep[] = [];
+  (checkpoints ?? []).forEach((cp, i) => {
+    const due = addBusinessTime(calendar, decidedAt, cp.after);
+    const { branches, text } = prepare(cp);
     const id = cp.id ?? `cp${i + 1}`;
-    plan.push({ id, after: cp.after, dueUtc: due.toISOString(), branches });
+    // A fresh copy per decision: stored decisions must not share objects with the config.
+    plan.push({
+      id,
+      after: cp.after,
+      dueUtc: due.toISOString(),
+      branches: structuredClone(branches),
+    });
     trace.push({
       stage: 'fallback',
       ruleId: id,
       outcome: 'info',
-      reason: `${id} after ${cp.after} (${formatLocal(calendar, due)}): ${branches
-        .map((b) => `if ${describeWhen(b.when)} → ${b.then.map(describeAction).join(', ')}`)
-        .join('; ')}`,
+      reason: `${id} after ${cp.after} (${formatLocal(calendar, due)}): ${text}`,
     });
   });
   return { plan, trace };
