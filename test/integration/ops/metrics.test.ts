@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+import { manualClock } from '../../../src/clock.ts';
 import { buildOpsApp, KIRA, routeLead, sample, type OpsApp } from './ops-app.ts';
 
 describe('GET /metrics', () => {
   let tdb: TestDb;
   let t: OpsApp;
+  const clock = manualClock('2026-11-28T10:43:00Z');
   beforeAll(async () => {
     tdb = await createTestDb();
-    t = await buildOpsApp(tdb);
+    t = await buildOpsApp(tdb, { clock });
   });
   afterAll(async () => {
     await t.close();
@@ -99,7 +101,7 @@ describe('GET /metrics', () => {
   });
 
   it('reports an SLA as missed once its due time passes with no engagement', async () => {
-    (t.clock as { advance(ms: number): void }).advance(3 * 86_400_000);
+    clock.advance(3 * 86_400_000);
     const text = await scrape();
     expect(sample(text, 'switchboard_sla', { lead_type: 'strategic', state: 'missed' })).toBe(1);
     expect(
