@@ -70,7 +70,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const applied = await migrate(handle);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
 
-    const crm = await createCrmPort(env, handle, clock, log, loaded.config.data.crm_mapping as CrmMapping | undefined);
+    const crm = await createCrmPort(
+      env,
+      handle,
+      clock,
+      log,
+      loaded.config.data.crm_mapping as CrmMapping | undefined,
+    );
     const worker = createInboxWorker({
       handle,
       log,
@@ -119,7 +125,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         log.info('shutting down: no new requests, finishing in-flight work');
         await app.close(); // stops accepting, waits for in-flight requests
         // Finish the event / timer in hand, release the rest for another instance.
-        await Promise.all([worker.stop(env.SHUTDOWN_TIMEOUT_MS), poller.stop()]);
+        await Promise.all([
+          worker.stop(env.SHUTDOWN_TIMEOUT_MS),
+          poller.stop({ deadlineMs: env.SHUTDOWN_TIMEOUT_MS }),
+        ]);
         await handle.close();
         log.info('shut down cleanly');
       })());

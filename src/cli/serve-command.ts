@@ -4,6 +4,7 @@ import { startServer } from '../server.ts';
 import { EnvError } from '../env.ts';
 import { ConfigInvalidError, ConfigReadError } from '../config-file.ts';
 import { SwitchboardError } from '../errors.ts';
+import { CrmSettingsError } from '../adapters/create-crm.ts';
 
 /** `switchboard serve`: runs the service until SIGTERM/SIGINT (see src/server.ts). */
 export function registerServeCommand(program: Command, setExit: SetExitCode): void {
@@ -22,6 +23,7 @@ export function registerServeCommand(program: Command, setExit: SetExitCode): vo
           );
         } else if (
           err instanceof EnvError ||
+          err instanceof CrmSettingsError ||
           err instanceof ConfigReadError ||
           err instanceof SwitchboardError
         ) {
