@@ -27,13 +27,21 @@ export type OutboxWrite =
   | { kind: 'routing'; write: RoutingWrite }
   | { kind: 'assign_owner'; lead: LeadCrmRef; ownerId: string }
   | { kind: 'task'; lead: LeadCrmRef; task: TaskWrite }
-  | { kind: 'note'; lead: LeadCrmRef; body: string; ownerId?: string };
+  | { kind: 'note'; lead: LeadCrmRef; body: string; ownerId?: string }
+  /** An escalation message (Slack incoming webhook or any URL taking `{ "text": … }`). */
+  | { kind: 'notify'; url: string; text: string };
 
 const schemas = {
   routing: RoutingWriteSchema,
   assign_owner: z.object({ lead: LeadCrmRefSchema, ownerId: z.string().min(1) }),
   task: z.object({ lead: LeadCrmRefSchema, task: TaskWriteSchema }),
   note: z.object({ lead: LeadCrmRefSchema, body: z.string(), ownerId: z.string().optional() }),
+  notify: z.object({
+    url: z
+      .string()
+      .refine((u) => /^https?:\/\//.test(u) && URL.canParse(u), 'must be an http(s) URL'),
+    text: z.string(),
+  }),
 } as const;
 
 /** Parses one row's payload; an Error says what is wrong with it. */
@@ -41,7 +49,7 @@ export function parseOutboxPayload(kind: string, payload: unknown): OutboxWrite 
   const schema = schemas[kind as keyof typeof schemas];
   if (!schema) {
     return new Error(
-      `unknown crm_writes kind "${kind}" (expected routing, assign_owner, task or note)`,
+      `unknown crm_writes kind "${kind}" (expected routing, assign_owner, task, note or notify)`,
     );
   }
   const p = typeof payload === 'string' ? safeJson(payload) : payload;

@@ -4,6 +4,9 @@
  * LISTEN `crm_writes` (inserts by other instances) only make it sooner; a full batch re-polls at
  * once. Stale locks are swept on a jittered interval.
  *
+ * Kinds: `routing` (owner + task + note), `assign_owner`, `task`, `note` (fallback steps, via the
+ * CrmPort) and `notify` (an escalation POSTed as `{ "text" }` to a Slack-style webhook URL).
+ *
  * Routing rows of one claim go to `writeRoutings` together, so a 100-lead webhook batch costs
  * HubSpot 3 calls and Salesforce 2 (batch / collection APIs) instead of 300 and 100.
  *
@@ -60,13 +63,48 @@ export interface OutboxRunner {
 }
 
 /** Errors worth another attempt later; everything else parks at once. */
-const isRetryable = (e: Error) =>
-  e instanceof CrmError
-    ? e.retryable || e.code === 'CRM.QUOTA_EXHAUSTED' || e.code === 'CRM.AUTH'
-    : !(e instanceof BadPayload);
+const isRetryable = (e: Error) => {
+  if (e instanceof CrmError) {
+    return e.retryable || e.code === 'CRM.QUOTA_EXHAUSTED' || e.code === 'CRM.AUTH';
+  }
+  if (e instanceof NotifyError) return e.retryable;
+  return !(e instanceof BadPayload);
+};
 
 class BadPayload extends Error {
   readonly code = 'OUTBOX.BAD_PAYLOAD';
+}
+
+class NotifyError extends Error {
+  readonly code = 'OUTBOX.NOTIFY_FAILED';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** POSTs `{ text }` (Slack incoming-webhook shape); 429/5xx/network retry, other 4xx park. */
+async function notify(url: string, text: string, timeoutMs: number) {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    throw new NotifyError(
+      `notify ${new URL(url).host} did not answer: ${(e as Error).message}`,
+      true,
+    );
+  }
+  const body = (await res.text().catch(() => '')).slice(0, 300);
+  if (res.ok) return { notified: true, status: res.status };
+  const retry = res.status === 429 || res.status >= 500;
+  throw new NotifyError(`notify ${new URL(url).host} answered ${res.status}: ${body}`, retry);
 }
 
 const errorLine = (e: Error) =>
@@ -150,16 +188,17 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
     row: CrmWriteRow,
     w: Exclude<OutboxWrite, { kind: 'routing' }>,
   ): Promise<unknown> {
-    const lead = w.lead;
     const attempt = { attempt: row.attempts };
     switch (w.kind) {
       case 'assign_owner':
-        await opts.crm.assignOwner(row.key, lead, w.ownerId);
+        await opts.crm.assignOwner(row.key, w.lead, w.ownerId);
         return { ownerSet: true };
       case 'task':
-        return { taskId: (await opts.crm.createTask(row.key, lead, w.task, attempt)).id };
+        return { taskId: (await opts.crm.createTask(row.key, w.lead, w.task, attempt)).id };
       case 'note':
-        return { noteId: (await opts.crm.addNote(row.key, lead, w.body, w.ownerId, attempt)).id };
+        return { noteId: (await opts.crm.addNote(row.key, w.lead, w.body, w.ownerId, attempt)).id };
+      case 'notify':
+        return notify(w.url, w.text, 10_000);
     }
   }
 

@@ -258,6 +258,47 @@ describe('CRM outbox runner', () => {
     expect(recorded.rows.map((r) => r.op)).toEqual(['assign_owner', 'note', 'task']);
   });
 
+  it('posts notify rows as { text } and parks a 4xx with the answer', async () => {
+    const got: string[] = [];
+    const { createServer } = await import('node:http');
+    const srv = createServer((req, res) => {
+      let b = '';
+      req.on('data', (c) => (b += c));
+      req.on('end', () => {
+        got.push(b);
+        res.writeHead(req.url === '/bad' ? 404 : 200, { 'content-type': 'text/plain' });
+        res.end(req.url === '/bad' ? 'no_service' : 'ok');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      const ok = await queue({
+        kind: 'notify',
+        payload: {
+          key: 'k',
+          url: `http://127.0.0.1:${port}/hook`,
+          text: 'Lead 7 untouched after 2d',
+        },
+      });
+      const bad = await queue({
+        kind: 'notify',
+        payload: { key: 'k2', url: `http://127.0.0.1:${port}/bad`, text: 'x' },
+      });
+      await createOutboxRunner({ handle: tdb, crm }).drain();
+      expect(got).toContain(JSON.stringify({ text: 'Lead 7 untouched after 2d' }));
+      expect(await rowOf(ok.id)).toMatchObject({
+        status: 'done',
+        result: { notified: true, status: 200 },
+      });
+      const b = await rowOf(bad.id);
+      expect(b.status).toBe('parked');
+      expect(b.last_error).toMatch(/answered 404: no_service/);
+    } finally {
+      srv.close();
+    }
+  });
+
   it('start() wakes on NOTIFY / nudge and stop() releases cleanly', async () => {
     const runner = createOutboxRunner({ handle: tdb, crm, pollIntervalMs: 60_000 });
     await runner.start();
