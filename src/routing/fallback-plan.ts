@@ -212,13 +212,7 @@ export function resolveFallbackPlan(
     const due = addBusinessTime(calendar, decidedAt, cp.after);
     const { branches, text } = prepare(cp);
     const id = cp.id ?? `cp${i + 1}`;
-    // A fresh copy per decision: stored decisions must not share objects with the config.
-    plan.push({
-      id,
-      after: cp.after,
-      dueUtc: due.toISOString(),
-      branches: structuredClone(branches),
-    });
+    plan.push({ id, after: cp.after, dueUtc: due.toISOString(), branches });
     trace.push({
       stage: 'fallback',
       ruleId: id,
