@@ -18,6 +18,7 @@ import type { RoutingConfig } from '../../../src/routing/routing-config.ts';
 import { emptyRoutingState, type Decision } from '../../../src/routing/decision.ts';
 import type { Lead } from '../../../src/routing/lead.ts';
 import { HubSpotDouble } from '../../helpers/hubspot-double.ts';
+import { parseOutboxPayload } from '../../../src/outbox/outbox-payload.ts';
 import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
 import { seedDecision, seedLead } from './seed.ts';
 
@@ -69,7 +70,11 @@ afterEach(async () => {
 });
 
 /** Routes a strategic lead at T0 (to Dana) and stores it with its timers, as the worker does. */
-async function routeLead(engagement: Record<string, string>, maxAttempts?: number) {
+async function routeLead(
+  engagement: Record<string, string>,
+  maxAttempts?: number,
+  extra: Partial<Lead> = {},
+) {
   const contactId = `c${++n}`;
   hs.addContact(contactId, { firstname: 'Pat', company: 'Acme', ...engagement });
   const lead: Lead = {
@@ -77,6 +82,7 @@ async function routeLead(engagement: Record<string, string>, maxAttempts?: numbe
     first_name: 'Pat',
     company: 'Acme',
     employees: 300,
+    ...extra,
   };
   const decision: Decision = route(config, lead, T0, emptyRoutingState());
   if (decision.fallbackPlan.length === 0) {
@@ -116,6 +122,11 @@ const writesOf = async (leadId: string) =>
       t.db,
     )
   ).rows;
+/** Every row the fallback queued must be one the outbox runner accepts. */
+async function expectRunnable(leadId: string) {
+  for (const w of await writesOf(leadId))
+    expect(parseOutboxPayload(w.kind, w.payload), w.key).not.toBeInstanceOf(Error);
+}
 const decisionsOf = async (leadId: string) =>
   (
     await sql<{ id: string; handler_id: string; reason: string }>`
@@ -180,6 +191,7 @@ describe('fallback checkpoints against the CRM engagement', () => {
       engagement: { touched: false, opened: false, replied: false, meeting_booked: false },
       reassignedTo: 'marcus',
     });
+    await expectRunnable(leadId);
   });
 
   it('a touched lead passes the SLA checkpoint without any write', async () => {
@@ -218,6 +230,7 @@ describe('fallback checkpoints against the CRM engagement', () => {
       writes.map((w) => [w.step, w.kind, w.payload.task?.channel, w.payload.task?.ownerId]),
     ).toEqual([['fallback:day2:1', 'task', 'call', '51234567']]);
     expect(writes[0]!.payload.task!.subject).toBe('Call Pat at Acme');
+    await expectRunnable(leadId);
   });
 
   it('branch C: replied, no meeting → re-route to the senior', async () => {
@@ -289,5 +302,33 @@ describe('fallback checkpoints against the CRM engagement', () => {
               where lead_id = ${leadId} and checkpoint_id = 'day2'`.execute(t.db);
     expect(await poller.drain()).toBe(1);
     expect((await writesOf(leadId)).map((w) => w.step)).toEqual(['fallback:day2:1']);
+  });
+
+  it('re-enrich queues a re-route, escalate notifies the webhook, nurture stops the sequence', async () => {
+    const { leadId, decision } = await routeLead({}, undefined, {
+      employees: 20,
+      industry: 'Testing',
+    });
+    expect(decision.leadType).toBe('volume');
+    clock.set(after(3 * DAY));
+    expect(await poller.drain()).toBe(3);
+    const { rows: inbox } = await sql<{ kind: string; dedupe_key: string }>`
+      select kind, dedupe_key from inbox where payload->>'leadId' = ${leadId}`.execute(t.db);
+    expect(inbox.map((r) => r.kind)).toEqual(['reroute']);
+    const writes = await writesOf(leadId);
+    expect(writes.map((w) => [w.step, w.kind])).toEqual([
+      ['fallback:nudge:1', 'task'], // to marcus's manager, avery
+      ['fallback:nudge:2', 'notify'],
+      ['fallback:drop:1', 'note'],
+    ]);
+    expect(writes[0]!.payload.task!.ownerId).toBe('51234569');
+    await expectRunnable(leadId);
+    const timers = await listTimersForLead(t.db, leadId);
+    expect(timers.map((x) => [x.checkpointId, x.status])).toEqual([
+      ['recheck', 'fired'],
+      ['nudge', 'fired'],
+      ['drop', 'fired'],
+      ['never', 'cancelled'],
+    ]);
   });
 });
