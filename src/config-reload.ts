@@ -58,8 +58,11 @@ export interface ConfigHolder {
   lastReload(): ReloadResult | null;
   /** Reads the file again; concurrent calls share one read. Never throws. */
   reload(trigger: ReloadTrigger): Promise<ReloadResult>;
-  /** A Router that routes each call with the config current at that moment. */
-  router(): Router;
+  /**
+   * A Router that routes each call with the config current at that moment. `shadow` (SHADOW_CONFIG)
+   * is passed through unchanged: the shadow config is not reloaded.
+   */
+  router(opts?: { shadow?: Router['shadow'] }): Router;
   /** Starts reloading on SIGHUP and on file change; returns a function that stops it. */
   watch(opts?: { debounceMs?: number; signal?: boolean; file?: boolean }): () => void;
 }
@@ -148,14 +151,17 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
       });
       return inFlight;
     },
-    router() {
+    router(ropts = {}) {
       return {
         get configHash() {
           return snapshot.hash;
         },
         route(lead, now, state) {
-          return route(snapshot.config, lead, now, state);
+          // Read the reference once: the whole decision uses one config.
+          const config = snapshot.config;
+          return route(config, lead, now, state);
         },
+        ...(ropts.shadow !== undefined ? { shadow: ropts.shadow } : {}),
       };
     },
     watch(w = {}) {

@@ -91,6 +91,7 @@ export function instrumentRouter(router: Router, m: Metrics): Router {
         end();
       }
     },
+    ...(router.shadow !== undefined ? { shadow: router.shadow } : {}),
   };
 }
 
