@@ -21,6 +21,7 @@ import {
 const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'classify', load: () => import('./classify.bench.ts') },
   { name: 'decision', load: () => import('./decision.bench.ts') },
+  { name: 'crm', load: () => import('./crm.bench.ts') },
 ];
 
 const root = join(import.meta.dirname, '..');
