@@ -1,0 +1,147 @@
+/**
+ * `npm run test:reliability [-- --scale=short|full] [-- --only=kill,hostile] [-- --no-docs]`
+ *
+ * Runs the reliability suites against the machine's real Postgres (127.0.0.1:5432, user postgres;
+ * RELIABILITY_PG_URL overrides), each on a database of its own that is dropped afterwards, with the
+ * real service as child processes and the local CRM doubles. Prints one table (load, faults,
+ * inputs, lost, duplicated) and exits non-zero when anything was lost or duplicated.
+ *
+ * Scale (`--scale` or RELIABILITY_SCALE): `short` (CI, about a minute) or `full` (the issue's
+ * figures, under ten minutes). The full run rewrites the table in docs/reliability.md; a short
+ * run writes it only with `--docs`. `--ci-json=path` writes a vitest-like summary for .ci/run.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../test/reliability/harness.ts';
+import type { SuiteResult } from '../test/reliability/kill-redelivery.ts';
+
+type Scale = 'short' | 'full';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+const value = (name: string) => flag(name)?.split('=').slice(1).join('=');
+const scale: Scale =
+  (value('scale') ?? process.env.RELIABILITY_SCALE ?? 'short') === 'full' ? 'full' : 'short';
+const only = value('only')?.split(',');
+const writeDocs = flag('docs') !== undefined || (scale === 'full' && flag('no-docs') === undefined);
+const ciJson = value('ci-json');
+const logDir = path.join(os.tmpdir(), `switchboard-reliability-${process.pid}`);
+
+interface Suite {
+  name: string;
+  run: () => Promise<SuiteResult>;
+}
+
+const S = scale === 'full';
+const SUITES: Suite[] = [
+  {
+    name: 'hostile',
+    run: async () =>
+      (await import('../test/reliability/hostile-suite.ts')).runHostileSuite({
+        inputs: S ? 10_000 : 1_000,
+        httpSample: S ? 500 : 100,
+        logDir,
+      }),
+  },
+  {
+    name: 'kill',
+    run: async () =>
+      (await import('../test/reliability/kill-redelivery.ts')).runKillRedelivery({
+        leads: S ? 10_000 : 500,
+        kills: S ? 10 : 2,
+        logDir,
+        drainMs: S ? 240_000 : 90_000,
+        deadlineMs: S ? 300_000 : 120_000,
+      }),
+  },
+];
+
+function table(rows: SuiteResult[]): string {
+  const head = ['suite', 'load', 'faults', 'inputs', 'lost', 'duplicated', 'result', 'time'];
+  const cells = rows.map((r) => [
+    r.suite,
+    r.load,
+    r.faults,
+    r.inputs.toLocaleString('en-US'),
+    String(r.lost),
+    String(r.duplicated),
+    r.passed ? 'pass' : 'FAIL',
+    `${r.seconds.toFixed(0)} s`,
+  ]);
+  return [head, ...cells]
+    .map((c) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`)
+    .flatMap((l, i) => (i === 0 ? [l, `| ${head.map(() => '---').join(' | ')} |`] : [l]))
+    .join('\n');
+}
+
+async function main(): Promise<number> {
+  mkdirSync(logDir, { recursive: true });
+  const selected = SUITES.filter((s) => !only || only.some((o) => s.name.includes(o)));
+  const results: SuiteResult[] = [];
+  const started = new Date();
+  for (const s of selected) {
+    process.stderr.write(`reliability (${scale}): ${s.name}…\n`);
+    try {
+      const r = await s.run();
+      results.push(r);
+      process.stderr.write(
+        `  ${r.passed ? 'pass' : 'FAIL'} in ${r.seconds.toFixed(1)} s: lost ${r.lost}, duplicated ${r.duplicated}\n${r.notes.map((n) => `    - ${n}\n`).join('')}`,
+      );
+    } catch (err) {
+      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(`  ERROR: ${message}\n`);
+      results.push({
+        suite: s.name,
+        load: '',
+        faults: '',
+        inputs: 0,
+        lost: 0,
+        duplicated: 0,
+        passed: false,
+        notes: [`the suite crashed: ${message.split('\n')[0]}`],
+        seconds: 0,
+      });
+    }
+  }
+  const command = `npm run test:reliability -- --scale=${scale}${only ? ` --only=${only.join(',')}` : ''}`;
+  const out = [
+    table(results),
+    '',
+    ...results.flatMap((r) => [`**${r.suite}**`, ...r.notes.map((n) => `- ${n}`), '']),
+  ].join('\n');
+  process.stdout.write(`\n${out}\n`);
+  const failed = results.filter((r) => !r.passed).length;
+  process.stdout.write(
+    `reliability (${scale}): ${results.length - failed} passed, ${failed} failed; logs in ${logDir}\n`,
+  );
+
+  if (ciJson) {
+    mkdirSync(path.dirname(ciJson), { recursive: true });
+    writeFileSync(
+      ciJson,
+      JSON.stringify({
+        numPassedTests: results.length - failed,
+        numFailedTests: failed,
+        numTotalTestSuites: results.length,
+        success: failed === 0,
+      }),
+    );
+  }
+  if (writeDocs) {
+    const doc = path.join(ROOT, 'docs/reliability.md');
+    const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Reliability\n';
+    const block = [
+      '<!-- reliability:begin (generated by scripts/reliability.ts; do not edit by hand) -->',
+      `Command: \`${command}\` · date: ${started.toISOString()} · Node ${process.versions.node} · ${os.cpus().length} CPUs · ${os.platform()} ${os.release()}`,
+      '',
+      out.trimEnd(),
+      '<!-- reliability:end -->',
+    ].join('\n');
+    const re = /<!-- reliability:begin[\s\S]*?<!-- reliability:end -->/;
+    writeFileSync(doc, re.test(text) ? text.replace(re, block) : `${text.trimEnd()}\n\n${block}\n`);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+process.exitCode = await main();
