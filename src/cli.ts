@@ -9,6 +9,7 @@ import { registerServeCommand } from './cli/serve-command.ts';
 import { registerMigrateCommand } from './cli/migrate-command.ts';
 import { registerTestCommand } from './cli/test-command.ts';
 import { registerReplayCommand } from './cli/replay-command.ts';
+import { registerReviewCommand } from './cli/review-command.ts';
 
 /** Runs the CLI and resolves to the process exit code (commands set it; errors map to 1, usage to 2). */
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   registerMigrateCommand(program, setExit);
   registerTestCommand(program, setExit);
   registerReplayCommand(program, setExit);
+  registerReviewCommand(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
