@@ -67,6 +67,77 @@ export interface CompiledTemplate {
   template: Template[];
   /** Every variable path the template reads (string segments only), for null pre-fill. */
   paths: string[][];
+  /**
+   * The common shape — text plus `{{ a.b }}` / `{{ a.b | default: "x" }}` and nothing else —
+   * rendered without liquidjs's interpreter: same output (a parity test holds them together),
+   * about 10× faster. Null when the template uses anything else (tags, other filters).
+   */
+  fast: FastPart[] | null;
+}
+
+type FastPart = string | { path: string[]; fallback: string | null };
+
+const OUTPUT = /\{\{(.*?)\}\}/gs;
+const FAST_EXPR =
+  /^\s*([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)\s*(?:\|\s*default\s*:\s*(?:'([^']*)'|"([^"]*)")\s*)?$/;
+/** Liquid's special properties (`x.size`, `x.first`) mean more than a key lookup. */
+const SPECIAL_PROPS = new Set(['size', 'first', 'last']);
+
+/** Splits a template into text and simple outputs, or null when liquidjs must render it. */
+function fastParts(text: string): FastPart[] | null {
+  if (text.includes('{%')) return null;
+  const parts: FastPart[] = [];
+  let last = 0;
+  for (const m of text.matchAll(OUTPUT)) {
+    const expr = m[1]!;
+    if (expr.startsWith('-') || expr.endsWith('-')) return null; // whitespace control
+    const e = FAST_EXPR.exec(expr);
+    if (!e) return null;
+    const path = e[1]!.split('.');
+    if (path.slice(1).some((seg) => SPECIAL_PROPS.has(seg))) return null;
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    parts.push({ path, fallback: e[2] ?? e[3] ?? null });
+    last = m.index + m[0].length;
+  }
+  if (text.slice(last).includes('{{')) return null;
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
+
+const own = Object.prototype.hasOwnProperty;
+
+/** liquidjs's `stringify` for plain data. */
+function liquidString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return v.map(liquidString).join('');
+  return String(v);
+}
+
+function renderFast(parts: FastPart[], ctx: Record<string, unknown>): string {
+  let out = '';
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      out += part;
+      continue;
+    }
+    let v: unknown = ctx;
+    for (const seg of part.path) {
+      v =
+        v !== null && typeof v === 'object' && own.call(v, seg)
+          ? (v as Record<string, unknown>)[seg]
+          : undefined;
+      if (v === undefined) break;
+    }
+    if (part.fallback !== null) {
+      // liquidjs `default`: empty strings and arrays, null, undefined and false take the default.
+      const empty =
+        typeof v === 'string' || Array.isArray(v) ? v.length === 0 : v === false || v == null;
+      if (empty) v = part.fallback;
+    }
+    out += liquidString(v);
+  }
+  return out;
 }
 
 /** Checks one variable path against KNOWN; returns the message for the first unknown segment. */
@@ -127,6 +198,7 @@ function filterHint(err: unknown): string {
 export function compileTemplate(
   text: string,
   path: ConfigPath,
+  opts: { fast?: boolean } = {},
 ): { compiled: CompiledTemplate | null; issues: TemplateIssue[] } {
   let template: Template[];
   try {
@@ -168,7 +240,8 @@ export function compileTemplate(
       } else paths.push(segs);
     }
   }
-  return { compiled: { source: text, template, paths }, issues };
+  const fast = opts.fast === false ? null : fastParts(text);
+  return { compiled: { source: text, template, paths, fast }, issues };
 }
 
 export interface CompiledFirstTouch {
@@ -322,6 +395,7 @@ export function renderTemplate(
   context: Obj,
 ): { text: string; error: string | null } {
   try {
+    if (compiled.fast) return { text: renderFast(compiled.fast, context), error: null };
     return { text: engine.renderSync(compiled.template, context) as string, error: null };
   } catch (err) {
     return { text: '', error: cleanMessage(err) };

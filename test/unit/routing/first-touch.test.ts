@@ -189,3 +189,49 @@ describe('template checks (validate)', () => {
     expect(r.firstTouch.subject).toBe('Example Corp — operational rebuild');
   });
 });
+
+describe('fast path for simple templates', () => {
+  const templates = [
+    "{{ lead.company }} — {{ problem | default: 'your project' }}",
+    'Hi {{lead.first_name|default:"there"}}, {{ lead.employees }} people, target={{ lead.account.target }}',
+    '{{ lead.fields.tags }}|{{ lead.fields.obj }}|{{ lead.fields.zero | default: "z" }}|{{ lead.fields.no | default: "n" }}|{{ lead.fields.empty | default: "e" }}|{{ lead.fields.list | default: "l" }}',
+    '{{ case_study.title | default: "our work" }} {{ case_study.url }} {{ handler.first_name }} {{ sla.due_local }}',
+    'Plain text, no outputs — {{ lead_type.id }}',
+  ];
+  const leads: Lead[] = [
+    SAMPLE_LEAD,
+    {},
+    { company: '', first_name: 'Åsa', employees: 0, account: { target: false } },
+    {
+      company: 'Acme',
+      fields: { tags: ['a', 'b'], obj: { k: 1 }, zero: 0, no: false, empty: '', list: [] },
+    },
+  ];
+
+  it('uses the fast path only for text plus simple outputs', () => {
+    expect(compileTemplate(templates[0]!, []).compiled!.fast).not.toBeNull();
+    expect(compileTemplate('{% if lead.company %}x{% endif %}', []).compiled!.fast).toBeNull();
+    expect(compileTemplate('{{ lead.company | upcase }}', []).compiled!.fast).toBeNull();
+    expect(compileTemplate('{{ lead.fields.tags.size }}', []).compiled!.fast).toBeNull();
+    expect(compileTemplate('{{- lead.company }}', []).compiled!.fast).toBeNull();
+  });
+
+  it('renders exactly what liquidjs renders', () => {
+    for (const t of templates) {
+      const fast = compileTemplate(t, []).compiled!;
+      const slow = compileTemplate(t, [], { fast: false }).compiled!;
+      expect(fast.fast).not.toBeNull();
+      expect(slow.fast).toBeNull();
+      for (const lead of leads) {
+        for (const extra of [{}, { problem: null, caseStudy: null, sla: null }]) {
+          const mk = (c: typeof fast) =>
+            renderFirstTouch(
+              { channel: 'email', priority: 'high', subject: c, body: c, defaults: [] },
+              input(lead, extra),
+            ).firstTouch.subject;
+          expect(mk(fast)).toBe(mk(slow));
+        }
+      }
+    }
+  });
+});
