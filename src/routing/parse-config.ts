@@ -9,11 +9,12 @@
  *   4. static checks (references, unreachable types, hygiene warnings).
  * A config with any error never half-loads: the result is `{ ok: false, issues }`.
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { compileCatalog } from './catalog.ts';
 import { checkPeople, compilePeople } from './people.ts';
 import { checkTargetSla } from './sla.ts';
+import { checkLeadTypeParts } from './lead-type-parts.ts';
 import {
   compileCondition,
   compileMatchExplainer,
@@ -155,9 +156,12 @@ export function parseRoutingConfig(
   issues.push(...checked);
   issues.push(...checkPeople(data));
   issues.push(...checkTargetSla(data.lead_types));
+  issues.push(...checkLeadTypeParts(data));
   for (const check of extraChecks) issues.push(...check(data));
 
-  const positioned = sortIssues(positionIssues(doc, lineCounter, issues, atKey));
+  const positioned = sortIssues(
+    positionIssues(doc, lineCounter, issues.map(inTemplate(doc, lineCounter, text)), atKey),
+  );
   if (positioned.some((i) => i.severity === 'error')) return { ok: false, issues: positioned };
 
   const hash = configHash(data);
@@ -224,6 +228,29 @@ function rawReferenceIssues(raw: Record<string, unknown>, already: KeyedIssue[])
     }
   });
   return issues;
+}
+
+/**
+ * A template finding carries its line:col inside the template text; turned into a file position
+ * for single-line and block (`|`, `>`) scalars, the two ways templates are written.
+ */
+function inTemplate(doc: Document, lc: LineCounter, text: string) {
+  const lines = text.split('\n');
+  return (i: KeyedIssue): KeyedIssue => {
+    const t = (i as KeyedIssue & { template?: { line: number; col: number } }).template;
+    if (!t) return i;
+    const node = doc.getIn(i.path, true);
+    if (!isScalar(node) || !node.range) return i;
+    const start = lc.linePos(node.range[0]);
+    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+      const line = start.line + t.line;
+      const indent = /^ */.exec(lines[line - 1] ?? '')![0].length;
+      return { ...i, line, col: indent + t.col };
+    }
+    if (t.line !== 1) return i;
+    const quoted = node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE' ? 1 : 0;
+    return { ...i, line: start.line, col: start.col + quoted + t.col - 1 };
+  };
 }
 
 /** Registers checks owned by other core modules (B's handler/calendar/template checks). */

@@ -4,19 +4,32 @@
  * and the server always agree.
  *
  * Stages: classify (type + stated problem) → choose the assignee (account owner → handler →
- * backup → pool → catch-all) → SLA due on the business calendar → first touch → fallback plan.
+ * backup → pool → catch-all) → SLA due on the business calendar → first touch (product line and
+ * case study picked from their tables) → fallback plan.
  */
+import { pickCatalogEntry, type CatalogEntry } from './catalog.ts';
 import { chooseAssignee } from './choose-assignee.ts';
 import { classify } from './classify.ts';
-import type { Decision, RoutingState } from './decision.ts';
+import type { Decision, RoutingState, TraceStep } from './decision.ts';
+import type { CatalogRef } from './first-touch.ts';
 import type { Lead } from './lead.ts';
+import { decideTimingAndTouch } from './lead-type-parts.ts';
 import type { RoutingConfig } from './routing-config.ts';
-import { computeSla } from './sla.ts';
 
 export interface RouteOptions {
   /** Render the first touch (default true). The bench measures decisions without it too. */
   render?: boolean;
 }
+
+const ref = (e: CatalogEntry | null): CatalogRef | null =>
+  e
+    ? {
+        id: e.id,
+        title: e.title,
+        ...(e.url !== undefined ? { url: e.url } : {}),
+        ...(e.summary !== undefined ? { summary: e.summary } : {}),
+      }
+    : null;
 
 export function route(
   config: RoutingConfig,
@@ -25,11 +38,43 @@ export function route(
   state: RoutingState,
   options: RouteOptions = {},
 ): Decision {
-  void options;
   const c = classify(config, lead);
   const type = c.leadType.def;
   const choice = chooseAssignee(config.people, type, lead, now, state);
-  const sla = computeSla(type.sla, choice.slaCalendar, now);
+  const render = options.render !== false && type.first_touch !== undefined;
+
+  const catalogTrace: TraceStep[] = [];
+  let productLine: CatalogRef | null = null;
+  let caseStudy: CatalogRef | null = null;
+  if (render) {
+    const pl = pickCatalogEntry(config.productLines, c.ctx, 'product line');
+    const cs = pickCatalogEntry(config.caseStudies, c.ctx, 'case study');
+    productLine = ref(pl.entry);
+    caseStudy = ref(cs.entry);
+    for (const [pick, table] of [
+      [pl, config.productLines],
+      [cs, config.caseStudies],
+    ] as const) {
+      if (table.length > 0)
+        catalogTrace.push({
+          stage: 'render',
+          ...(pick.entry ? { ruleId: pick.entry.id } : {}),
+          outcome: pick.entry ? 'chosen' : 'missing',
+          reason: pick.reason,
+        });
+    }
+  }
+
+  const parts = decideTimingAndTouch({
+    leadType: render ? type : { ...type, first_touch: undefined },
+    choice,
+    lead,
+    now,
+    problem: c.problem?.problem ?? null,
+    productLine,
+    caseStudy,
+  });
+  const [slaStep, ...restParts] = parts.trace;
   return {
     configHash: config.hash,
     decidedAt: now.toISOString(),
@@ -37,10 +82,16 @@ export function route(
     problem: c.problem?.problem ?? null,
     assignee: choice.assignee,
     backup: choice.backup,
-    sla: sla.due,
-    firstTouch: null,
-    fallbackPlan: [],
+    sla: parts.sla,
+    firstTouch: parts.firstTouch,
+    fallbackPlan: parts.fallbackPlan,
     poolIncrement: choice.poolIncrement,
-    trace: [...c.trace, ...choice.trace, sla.trace],
+    trace: [
+      ...c.trace,
+      ...choice.trace,
+      ...(slaStep ? [slaStep] : []),
+      ...catalogTrace,
+      ...restParts,
+    ],
   };
 }

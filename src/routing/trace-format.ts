@@ -95,17 +95,11 @@ export function formatDecision(decision: Decision, lead?: Lead): string {
 
   if (decision.fallbackPlan.length) {
     out.push('Fallback plan:');
-    for (const cp of decision.fallbackPlan) {
-      out.push(`  ${cp.id}: after ${cp.after}, due ${cp.dueUtc}`);
-      for (const b of cp.branches) {
-        const when = b.when
-          ? Object.entries(b.when)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(' and ')
-          : 'always';
-        out.push(`    when ${when} → ${b.then.map((x) => JSON.stringify(x)).join(', ')}`);
-      }
-    }
+    // The branches in words come from the trace steps below; here only the due instants.
+    for (const cp of decision.fallbackPlan)
+      out.push(
+        `  ${cp.id}: after ${cp.after}, due ${cp.dueUtc} UTC (${cp.branches.length} branch${cp.branches.length === 1 ? '' : 'es'})`,
+      );
   } else out.push('Fallback plan: (none)');
   out.push(...steps(['fallback']));
   out.push('');

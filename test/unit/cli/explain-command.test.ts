@@ -28,6 +28,20 @@ describe('switchboard explain', () => {
     expect(r.stdout).toMatch(/Config: {5}sha256 [0-9a-f]{64}/);
   });
 
+  it('shows the rendered first touch and the fallback plan', async () => {
+    const r = await runCli(['explain', '--lead', saturday]);
+    expect(r.stdout).toContain(
+      'First touch (email): product line operations, case study northwind',
+    );
+    expect(r.stdout).toContain('  Subject: Cascadia Freight Co: operational rebuild');
+    expect(r.stdout).toContain('    Hi Kira,');
+    expect(r.stdout).toContain('How Northwind rebuilt operations in 90 days');
+    expect(r.stdout).toContain('    Dana Whitfield');
+    expect(r.stdout).toContain('  sla: after 10m, due 2026-11-28T15:10:00.000Z UTC (1 branch)');
+    expect(r.stdout).toContain('  day2: after 2d, due');
+    expect(r.stdout).toMatch(/if opened=false → call task/);
+  });
+
   it('shows why not the earlier types', async () => {
     const r = await runCli(['explain', '--lead', 'examples/leads/small-business.json']);
     expect(r.code).toBe(0);

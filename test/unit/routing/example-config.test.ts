@@ -57,6 +57,28 @@ describe('example config', () => {
     expect(c.problem?.problem ?? null).toBe(problem);
   });
 
+  it('every example lead gets the four decisions: who, how fast, first touch, fallback', () => {
+    const config = load();
+    for (const file of readdirSync(leadsDir).filter((f) => f.endsWith('.json'))) {
+      const lead = loadLead(file);
+      const d = route(config, lead, new Date(lead.created_at!), emptyRoutingState());
+      expect(d.assignee.name, file).toBeTruthy();
+      expect(d.sla?.dueUtc, file).toMatch(/Z$/);
+      expect(d.firstTouch?.subject, file).toBeTruthy();
+      expect(d.firstTouch?.body, file).not.toMatch(/\{\{|\}\}/);
+      if (d.leadType !== 'everyone_else') expect(d.fallbackPlan.length, file).toBeGreaterThan(0);
+    }
+  });
+
+  it('render: false leaves the first touch out (the bench measures both)', () => {
+    const lead = loadLead('saturday-0243-cascadia.json');
+    const d = route(load(), lead, new Date(lead.created_at!), emptyRoutingState(), {
+      render: false,
+    });
+    expect(d.firstTouch).toBeNull();
+    expect(d.sla).not.toBeNull();
+  });
+
   it('every example lead file is covered above', () => {
     expect(readdirSync(leadsDir).filter((f) => f.endsWith('.json'))).toHaveLength(7);
   });

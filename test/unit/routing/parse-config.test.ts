@@ -97,6 +97,36 @@ describe('parseRoutingConfig', () => {
     ]);
   });
 
+  it('a template with an unknown variable is a load error at the template', () => {
+    const text = minimal.replace(
+      '    sla: 10m\n',
+      "    sla: 10m\n    first_touch: { subject: 'Hi {{ lead.frist_name }}', body: 'x' }\n",
+    );
+    const errs = errorsOf(text);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatch(
+      /^config\/routing\.yaml:21:36 lead_types\[0\]\.first_touch\.subject: .*frist_name.*did you mean "first_name"/,
+    );
+  });
+
+  it('a template error inside a block scalar points at the line and column in the file', () => {
+    const example = readFileSync(join(import.meta.dirname, '../../../config/routing.yaml'), 'utf8');
+    const text = example.replace(
+      '{{ handler.title }}, Blue Circle',
+      '{{ handler.titel }}, Blue Circle',
+    );
+    const lines = text.split('\n');
+    const line = lines.findIndex((l) => l.includes('handler.titel')) + 1;
+    const col = lines[line - 1]!.indexOf('handler.titel') + 1;
+    const errs = errorsOf(text);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatch(
+      new RegExp(
+        `^config/routing\\.yaml:${line}:${col} lead_types\\[0\\]\\.first_touch\\.body: .*titel`,
+      ),
+    );
+  });
+
   it('a document that is not a map is rejected with a position', () => {
     expect(errorsOf('- just\n- a list\n')).toEqual([
       'config/routing.yaml:1:1 routing.yaml must be a map with version, handlers, lead_types…',
