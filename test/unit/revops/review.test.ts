@@ -1,81 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadRoutingConfigFile } from '../../../src/config-file.ts';
 import { computeReview, percentile } from '../../../src/revops/review.ts';
-import type { ReviewData, ReviewLead } from '../../../src/revops/review-data.ts';
+import { DATA, NOW, strategic, T } from '../../fixtures/revops/review-data.ts';
 import { formatReviewMarkdown, formatReviewText } from '../../../src/revops/review-format.ts';
 import { formatReviewHtml } from '../../../src/revops/review-html.ts';
 
 const { config } = await loadRoutingConfigFile('config/routing.yaml');
-const T = (iso: string) => new Date(iso);
-const min = (iso: string, m: number) => new Date(Date.parse(iso) + m * 60_000);
-
-const DECIDED = '2026-12-01T18:00:00Z'; // Tue 10:00 Pacific: weekend_cover is open (07:00-21:00)
-
-function strategic(
-  id: string,
-  touchAfterMin: number | null,
-  extra: Partial<ReviewLead> = {},
-): ReviewLead {
-  return {
-    leadId: id,
-    label: `Company ${id}`,
-    source: 'web',
-    leadType: 'strategic',
-    handler: 'dana',
-    decidedAt: T(DECIDED),
-    slaDue: min(DECIDED, 10),
-    slaCalendar: 'weekend_cover',
-    firstTouchAt: touchAfterMin === null ? null : min(DECIDED, touchAfterMin),
-    touchedNoTime: false,
-    meetingBooked: false,
-    converted: false,
-    reassignments: 0,
-    cameBack: false,
-    ...extra,
-  };
-}
-
-/** A data set whose every figure is worked out by hand in the comments below. */
-export const DATA: ReviewData = {
-  since: T('2026-09-06T00:00:00Z'),
-  until: T('2026-12-05T00:00:00Z'),
-  leads: [
-    strategic('1', 5, { meetingBooked: true }), // 5 business min, hit
-    strategic('2', 20, { reassignments: 1 }), // 20, miss
-    strategic('3', 30), // 30, miss
-    strategic('4', null, { source: 'paid', cameBack: true }), // no touch, due passed: miss
-    {
-      leadId: '5',
-      label: 'Partner Co',
-      source: 'partner',
-      leadType: 'partner_referral',
-      handler: 'theo',
-      // Tue 17:00 New York; theo's calendar closes at 17:30 and opens Wed 08:30.
-      decidedAt: T('2026-12-01T22:00:00Z'),
-      slaDue: T('2026-12-02T15:00:00Z'), // 2h of business time: Wed 10:00 New York
-      slaCalendar: 'weekdays_eastern',
-      firstTouchAt: T('2026-12-02T14:00:00Z'), // Wed 09:00: 30 + 30 = 60 business minutes, hit
-      touchedNoTime: false,
-      meetingBooked: true,
-      converted: true,
-      reassignments: 0,
-      cameBack: false,
-    },
-  ],
-  fired: [
-    { leadType: 'strategic', checkpoint: 'sla', branch: 1 },
-    { leadType: 'strategic', checkpoint: 'sla', branch: 1 },
-    { leadType: 'strategic', checkpoint: 'day2', branch: null },
-  ],
-  poolDays: [
-    { pool: 'commercial', member: 'sam', day: '2026-12-01', count: 25 }, // at the cap of 25
-    { pool: 'commercial', member: 'lee', day: '2026-12-01', count: 20 }, // 80%: near
-    { pool: 'commercial', member: 'ava', day: '2026-12-01', count: 19 }, // 76%: not near
-  ],
-  assignedHandlers: ['dana', 'theo'],
-};
-
-const NOW = T('2026-12-05T00:00:00Z');
 
 describe('review figures on a data set known in advance', () => {
   const r = computeReview(DATA, config, NOW);
