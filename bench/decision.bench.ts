@@ -44,11 +44,11 @@ export async function run(): Promise<BenchRow[]> {
     if (sink < 0) throw new Error('unreachable');
     rows.push({
       name: `full decision, ${render ? 'with' : 'without'} first-touch rendering`,
-      figure: m.perSecond,
-      unit: 'decisions/s',
-      target: `≥ ${target.toLocaleString('en-US')} decisions/s`,
-      met: m.perSecond >= target,
-      note: `${m.count.toLocaleString('en-US')} decisions in ${Math.round(m.ms)} ms (best of 3), pool counts not carried between leads`,
+      figure: m.perCpuSecond,
+      unit: 'decisions/CPU-s',
+      target: `≥ ${target.toLocaleString('en-US')} decisions/s (per CPU-second)`,
+      met: m.perCpuSecond >= target,
+      note: `${m.count.toLocaleString('en-US')} decisions in ${Math.round(m.cpuMs)} ms CPU / ${Math.round(m.ms)} ms wall (${Math.round(m.perSecond).toLocaleString('en-US')}/s wall, best of 3); pool counts not carried between leads`,
     });
   }
   return rows;
