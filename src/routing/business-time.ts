@@ -266,8 +266,26 @@ function wall(cal: CompiledCalendar, ms: number): { w: Date; offset: number } {
   return { w: new Date(ms + offset * 60_000), offset };
 }
 
+/** Minute → formatted text, per zone: traces format the same few minutes over and over. */
+const formatted = new Map<string, Map<number, string>>();
+const FORMAT_CACHE_LIMIT = 20_000;
+
 /** `Sat 2026-11-28 07:10 PST`: how traces show an instant to a human. */
 export function formatLocal(cal: CompiledCalendar, at: Date): string {
+  // Offsets change only on whole minutes, so one minute always formats the same way.
+  const minute = Math.floor(at.getTime() / 60_000);
+  let byMinute = formatted.get(cal.zone);
+  if (!byMinute) formatted.set(cal.zone, (byMinute = new Map()));
+  let text = byMinute.get(minute);
+  if (text === undefined) {
+    if (byMinute.size >= FORMAT_CACHE_LIMIT) byMinute.clear();
+    text = formatMinute(cal, at);
+    byMinute.set(minute, text);
+  }
+  return text;
+}
+
+function formatMinute(cal: CompiledCalendar, at: Date): string {
   const { w, offset } = wall(cal, at.getTime());
   const key = `${cal.zone}|${offset}`;
   let name = zoneNames.get(key);

@@ -12,7 +12,7 @@ import type { SlaDue, TraceStep } from './decision.ts';
 import { warning, type ConfigIssue } from './config-issue.ts';
 import { parseDuration } from './duration.ts';
 import type { CompiledCalendar } from './calendar.ts';
-import { addBusinessTime, formatLocal, isOpen, isoLocal, nextOpening } from './business-time.ts';
+import { addBusinessTime, formatLocal, isoLocal, nextOpening } from './business-time.ts';
 
 export const TARGET_SLA_LIMIT_MS = 30 * 60_000;
 
@@ -22,10 +22,11 @@ export function computeSla(
   at: Date,
 ): { due: SlaDue; trace: TraceStep } {
   const dueAt = addBusinessTime(calendar, at, duration);
-  const open = isOpen(calendar, at);
-  const from = open
-    ? 'counting from now (open)'
-    : `closed at arrival, counting from the opening ${formatLocal(calendar, nextOpening(calendar, at))}`;
+  const opening = nextOpening(calendar, at);
+  const from =
+    opening.getTime() === at.getTime()
+      ? 'counting from now (open)'
+      : `closed at arrival, counting from the opening ${formatLocal(calendar, opening)}`;
   return {
     due: {
       duration,
