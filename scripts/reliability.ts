@@ -55,6 +55,20 @@ const SUITES: Suite[] = [
         deadlineMs: S ? 300_000 : 120_000,
       }),
   },
+  {
+    name: 'faults',
+    run: async () =>
+      (await import('../test/reliability/crm-faults.ts')).runCrmFaults({
+        leads: S ? 300 : 60,
+        sendRate: 20,
+        faultRate: 0.3,
+        outageMs: S ? 60_000 : 3_000,
+        rateMax: S ? 15 : 10,
+        rateIntervalMs: 1000,
+        drainMs: S ? 300_000 : 90_000,
+        logDir,
+      }),
+  },
 ];
 
 function table(rows: SuiteResult[]): string {
