@@ -521,9 +521,17 @@ export class SalesforceCrm implements CrmPort {
    * A burst through sObject Collections, allOrNone false, so each record succeeds or fails on its
    * own: one PATCH of up to 200 Lead owners (Sforce-Auto-Assign: FALSE), then one upsert of the
    * Tasks of the leads whose owner change went through (2 per lead, 100 leads per call).
+   * An owner change can thus succeed while its Tasks fail; the outbox retries the whole write,
+   * which is safe (PATCH and upserts).
    */
   async writeRoutings(writes: RoutingWrite[]): Promise<Array<RoutingWriteResult | Error>> {
-    if (writes.length === 1) return [await this.writeRouting(writes[0]!).catch((e: Error) => e)];
+    // Collections cost 2 calls per 100 leads; one composite per lead costs 1 and is atomic per lead.
+    // Up to 2 leads, composites are no dearer, so they keep the all-or-none guarantee.
+    if (writes.length <= 2) {
+      const out: Array<RoutingWriteResult | Error> = [];
+      for (const w of writes) out.push(await this.writeRouting(w).catch((e: Error) => e));
+      return out;
+    }
     const results: Array<RoutingWriteResult | Error> = new Array(writes.length);
     const valid: number[] = [];
     for (const [i, w] of writes.entries()) {
