@@ -112,7 +112,7 @@ export const CalendarSchema = z
           bad = true;
           ctx.addIssue({
             code: 'custom',
-            path,
+            path: [...path],
             message: `"${text}" is not a working window: write "HH:MM-HH:MM" in 24-hour time, e.g. "08:00-18:00"`,
           });
           return;
@@ -121,23 +121,31 @@ export const CalendarSchema = z
           bad = true;
           ctx.addIssue({
             code: 'custom',
-            path,
+            path: [...path],
             message: `window "${text}" ends before it starts: split overnight cover into two days (e.g. "22:00-24:00" and "00:00-06:00")`,
           });
           return;
         }
         windows++;
+        // One issue per overlapping pair, naming every day it happens on (not one per day).
+        const clashes = new Map<string, { other: string; days: string[] }>();
         for (const d of days) {
           for (const other of perDay[d]!) {
             if (w[0] < other.end && other.start < w[1]) {
-              ctx.addIssue({
-                code: 'custom',
-                path,
-                message: `window "${text}" overlaps "${fmt(other.start)}-${fmt(other.end)}" (from ${other.key}) on ${DAY_NAMES[d]}`,
-              });
+              const label = `"${fmt(other.start)}-${fmt(other.end)}" (from ${other.key})`;
+              const c = clashes.get(label) ?? { other: label, days: [] };
+              c.days.push(DAY_NAMES[d]!);
+              clashes.set(label, c);
             }
           }
           perDay[d]!.push({ start: w[0], end: w[1], key });
+        }
+        for (const c of clashes.values()) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path],
+            message: `window "${text}" overlaps ${c.other} on ${c.days.join(', ')}`,
+          });
         }
       });
     }

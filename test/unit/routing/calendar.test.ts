@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CalendarSchema,
+  CalendarsSchema,
   checkCalendars,
   compileCalendar,
   parseDayKey,
@@ -113,5 +114,18 @@ describe('checkCalendars', () => {
       [600, 720],
     ]);
     expect(cal.workingDaysPerWeek).toBe(6);
+  });
+});
+
+describe('overlaps over a day range', () => {
+  it('are one issue naming every day, with a clean path under calendars', () => {
+    const r = CalendarsSchema.safeParse({
+      cover: { timezone: 'UTC', weekly: { 'mon-sun': ['07:00-21:00', '20:00-22:00'] } },
+    });
+    expect(r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(
+      [
+        'cover.weekly.mon-sun.1: window "20:00-22:00" overlaps "07:00-21:00" (from mon-sun) on mon, tue, wed, thu, fri, sat, sun',
+      ],
+    );
   });
 });
