@@ -23,6 +23,7 @@ import type { CrmMapping } from './adapters/crm-mapping-schema.ts';
 import { createPoller, type Poller } from './fallback/poller.ts';
 import { createCheckpointFirer } from './fallback/fire-checkpoint.ts';
 import { timerListener } from './fallback/timer-listeners.ts';
+import { createOutboxRunner, type OutboxRunner } from './outbox/outbox-runner.ts';
 import { sql } from 'kysely';
 
 export interface RunningServer {
@@ -30,6 +31,7 @@ export interface RunningServer {
   handle: DatabaseHandle;
   worker: InboxWorker;
   poller: Poller;
+  outbox: OutboxRunner;
   crm: CrmPort;
   log: Logger;
   /** `http://host:port` actually bound (PORT=0 picks a free port). */
@@ -77,6 +79,20 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       log,
       loaded.config.data.crm_mapping as CrmMapping | undefined,
     );
+    // The CRM outbox (issue 6): performs the crm_writes rows the worker and the poller queue.
+    const outboxLog = log.child({ component: 'outbox' });
+    const outbox = createOutboxRunner({
+      handle,
+      crm,
+      log: {
+        info: (o, m) => outboxLog.info(o, m),
+        warn: (o, m) => outboxLog.warn(o, m),
+        error: (o, m) => outboxLog.error(o, m),
+      },
+      batchSize: env.OUTBOX_BATCH_SIZE,
+      pollIntervalMs: env.OUTBOX_POLL_MS,
+      staleLockSeconds: Math.round(env.OUTBOX_STALE_LOCK_MS / 1000),
+    });
     const worker = createInboxWorker({
       handle,
       log,
@@ -85,7 +101,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       clock,
       batchSize: env.WORKER_BATCH_SIZE,
       pollIntervalMs: env.WORKER_POLL_MS,
-      // OUTBOX: wire the outbox runner's nudge here once src/outbox lands (issue 6).
+      onCrmWritesQueued: () => outbox.nudge(),
     });
     const app = await buildApp({
       env,
@@ -106,6 +122,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     if (env.WORKER_ENABLED) {
       await worker.start();
       await poller.start();
+      await outbox.start();
     }
     log.info(
       {
@@ -129,6 +146,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
           worker.stop(env.SHUTDOWN_TIMEOUT_MS),
           poller.stop({ deadlineMs: env.SHUTDOWN_TIMEOUT_MS }),
         ]);
+        await outbox.stop(env.SHUTDOWN_TIMEOUT_MS); // last: the worker may still have queued writes
         await handle.close();
         log.info('shut down cleanly');
       })());
@@ -155,7 +173,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     }
-    return { app, handle, worker, poller, crm, log, url, close };
+    return { app, handle, worker, poller, outbox, crm, log, url, close };
   } catch (err) {
     await handle.close().catch(() => {});
     throw err;

@@ -9,6 +9,7 @@ import type { CrmPort } from '../adapters/crm-port.ts';
 import type { Clock } from '../clock.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import { scheduleTimers } from '../fallback/timer-store.ts';
+import { cancelForEngagement, signalFromPropertyChange } from '../fallback/early-exit.ts';
 import { recordShadowDecision } from '../revops/shadow-store.ts';
 import type { EngagementEventPayload, LeadEventPayload } from './inbox-payload.ts';
 import { completeInbox } from './inbox-store.ts';
@@ -147,6 +148,13 @@ async function recordEngagement(deps: ProcessDeps, row: InboxRow): Promise<Proce
         inbox_id: row.id,
       })
       .execute();
+    // Engagement that arrives before a checkpoint cancels the checkpoints it makes pointless
+    // (a reply, a booked meeting), in the same transaction as the record.
+    const signal = lead
+      ? signalFromPropertyChange(p.ref.system, p.property, p.value, p.occurredAt)
+      : null;
+    if (lead && signal)
+      await cancelForEngagement(trx, { leadId: lead, signal, now: deps.clock.now() });
     await completeInbox(trx, row, deps.workerId, { outcome: 'recorded', leadId: lead });
     return { outcome: 'recorded', leadId: lead };
   });

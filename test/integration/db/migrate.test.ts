@@ -3,11 +3,14 @@ import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
 import { migrate, readMigrations } from '../../../src/db/migrate.ts';
 
+// Opening PGlite takes 1.3–4 s idle, far longer on a loaded machine (vitest's hook default is 60 s).
+const PGLITE_OPEN_TIMEOUT = 180_000;
+
 describe('migrations', () => {
   let tdb: TestDb;
   beforeAll(async () => {
     tdb = await createTestDb();
-  });
+  }, PGLITE_OPEN_TIMEOUT);
   afterAll(async () => {
     await tdb.close();
   });

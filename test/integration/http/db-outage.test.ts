@@ -4,6 +4,9 @@ import { buildTestApp, type TestApp } from '../../helpers/build-test-app.ts';
 import { openDatabase, type DatabaseHandle } from '../../../src/db/database.ts';
 import { manualClock } from '../../../src/clock.ts';
 
+// Opening PGlite takes 1.3–4 s idle, far longer on a loaded machine (vitest's hook default is 60 s).
+const PGLITE_OPEN_TIMEOUT = 180_000;
+
 // A database nobody listens on: every query fails to connect, as in an outage.
 const DEAD_DB = 'postgres://postgres@127.0.0.1:1/none';
 const hubspot = new URL('../../fixtures/hubspot/', import.meta.url);
@@ -22,7 +25,7 @@ describe('database outage', () => {
     t = await buildTestApp(handle, {
       clock: manualClock(new Date(Number(request.headers['x-hubspot-request-timestamp']))),
     });
-  });
+  }, PGLITE_OPEN_TIMEOUT);
   afterAll(async () => {
     await t.app.close();
     await handle.close();

@@ -11,6 +11,9 @@ import {
 import { manualClock } from '../../../src/clock.ts';
 import { signV3 } from '../../../src/intake/hubspot-signature.ts';
 
+// Opening PGlite takes 1.3–4 s idle, far longer on a loaded machine (vitest's hook default is 60 s).
+const PGLITE_OPEN_TIMEOUT = 180_000;
+
 const dir = new URL('../../fixtures/hubspot/', import.meta.url);
 const body = fs.readFileSync(new URL('contact-batch.body.json', dir));
 const request = JSON.parse(fs.readFileSync(new URL('contact-batch.request.json', dir), 'utf8')) as {
@@ -64,7 +67,7 @@ describe('POST /webhooks/hubspot', () => {
   beforeAll(async () => {
     tdb = await createTestDb();
     t = await buildTestApp(tdb, { clock, crm });
-  });
+  }, PGLITE_OPEN_TIMEOUT);
   beforeEach(() => clock.set(new Date(ts + 2000)));
   afterAll(async () => {
     await t.close();

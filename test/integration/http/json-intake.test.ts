@@ -3,6 +3,9 @@ import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
 import { buildTestApp, type TestApp } from '../../helpers/build-test-app.ts';
 import type { RoutingWrite } from '../../../src/adapters/crm-port.ts';
 
+// Opening PGlite takes 1.3–4 s idle, far longer on a loaded machine (vitest's hook default is 60 s).
+const PGLITE_OPEN_TIMEOUT = 180_000;
+
 const kira = {
   email: 'kira.lindqvist@cascadiafreight.example',
   first_name: 'Kira',
@@ -25,7 +28,7 @@ describe('POST /leads → worker → GET /leads/:id', () => {
   beforeAll(async () => {
     tdb = await createTestDb();
     t = await buildTestApp(tdb);
-  });
+  }, PGLITE_OPEN_TIMEOUT);
   afterAll(async () => {
     await t.close();
     await tdb.close();

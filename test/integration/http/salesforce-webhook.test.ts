@@ -4,6 +4,9 @@ import { sql } from 'kysely';
 import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
 import { buildTestApp, type TestApp } from '../../helpers/build-test-app.ts';
 
+// Opening PGlite takes 1.3–4 s idle, far longer on a loaded machine (vitest's hook default is 60 s).
+const PGLITE_OPEN_TIMEOUT = 180_000;
+
 const dir = new URL('../../fixtures/salesforce/', import.meta.url);
 const message = fs.readFileSync(new URL('outbound-message.xml', dir));
 const ack = fs.readFileSync(new URL('ack.xml', dir), 'utf8');
@@ -21,7 +24,7 @@ describe('POST /webhooks/salesforce', () => {
   beforeAll(async () => {
     tdb = await createTestDb();
     t = await buildTestApp(tdb);
-  });
+  }, PGLITE_OPEN_TIMEOUT);
   afterAll(async () => {
     await t.close();
     await tdb.close();

@@ -20,6 +20,9 @@ import type { NewInboxEvent } from '../../../src/intake/inbox-payload.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { manualClock } from '../../../src/clock.ts';
 
+// Opening PGlite takes 1.3–4 s idle, far longer on a loaded machine (vitest's hook default is 60 s).
+const PGLITE_OPEN_TIMEOUT = 180_000;
+
 const LEADS = 1000;
 
 describe.skipIf(!usingRealPostgres())('two workers on one Postgres', () => {
@@ -28,7 +31,7 @@ describe.skipIf(!usingRealPostgres())('two workers on one Postgres', () => {
   beforeAll(async () => {
     tdb = await createTestDb();
     second = await openSecondHandle(tdb);
-  });
+  }, PGLITE_OPEN_TIMEOUT);
   afterAll(async () => {
     await second?.close();
     await tdb?.close();

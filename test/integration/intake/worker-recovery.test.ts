@@ -22,6 +22,9 @@ import { claimInbox, insertInboxEvents } from '../../../src/intake/inbox-store.t
 import { createLogger } from '../../../src/logger.ts';
 import { manualClock } from '../../../src/clock.ts';
 
+// Opening PGlite takes 1.3–4 s idle, far longer on a loaded machine (vitest's hook default is 60 s).
+const PGLITE_OPEN_TIMEOUT = 180_000;
+
 const lead = (email: string) => ({
   email,
   company: 'Cascadia Freight Co',
@@ -94,53 +97,57 @@ describe('crash between insert and routing', () => {
     }
   }, 180_000); // opens PGlite from disk twice: 2-4 s each on an idle machine, far more on a busy one
 
-  it('reclaims an event whose worker died mid-processing once its lock is stale, and routes it once', async () => {
-    const tdb = await createTestDb();
-    try {
-      await insertInboxEvents(tdb.db, [
-        {
-          source: 'json',
-          dedupeKey: 'dead-worker',
-          kind: 'route',
-          payload: {
-            ref: { system: 'json', object: 'lead', id: 'dead-worker' },
-            lead: lead('dead@example.test'),
+  it(
+    'reclaims an event whose worker died mid-processing once its lock is stale, and routes it once',
+    async () => {
+      const tdb = await createTestDb();
+      try {
+        await insertInboxEvents(tdb.db, [
+          {
+            source: 'json',
+            dedupeKey: 'dead-worker',
+            kind: 'route',
+            payload: {
+              ref: { system: 'json', object: 'lead', id: 'dead-worker' },
+              lead: lead('dead@example.test'),
+            },
           },
-        },
-      ]);
-      const claimed = await claimInbox(tdb.db, 'dead-host:1:abc', 10);
-      expect(claimed).toHaveLength(1);
+        ]);
+        const claimed = await claimInbox(tdb.db, 'dead-host:1:abc', 10);
+        expect(claimed).toHaveLength(1);
 
-      const worker = createInboxWorker({
-        handle: tdb,
-        log,
-        router: await exampleRouter(),
-        crm: crmDouble(),
-        clock,
-      });
-      expect(await worker.drain()).toBe(0); // the lock is fresh: someone may still be working on it
+        const worker = createInboxWorker({
+          handle: tdb,
+          log,
+          router: await exampleRouter(),
+          crm: crmDouble(),
+          clock,
+        });
+        expect(await worker.drain()).toBe(0); // the lock is fresh: someone may still be working on it
 
-      await sql`update inbox set locked_at = now() - interval '10 minutes'`.execute(tdb.db);
-      await worker.start(); // start() sweeps stale locks first
-      await worker.stop(0);
-      expect(await worker.drain()).toBe(1);
-      const ev = await tdb.db
-        .selectFrom('inbox')
-        .select(['status', 'outcome', 'attempts'])
-        .executeTakeFirstOrThrow();
-      expect(ev).toEqual({ status: 'done', outcome: 'routed', attempts: 2 });
-      expect(await tdb.db.selectFrom('decisions').select('id').execute()).toHaveLength(1);
-    } finally {
-      await tdb.close();
-    }
-  });
+        await sql`update inbox set locked_at = now() - interval '10 minutes'`.execute(tdb.db);
+        await worker.start(); // start() sweeps stale locks first
+        await worker.stop(0);
+        expect(await worker.drain()).toBe(1);
+        const ev = await tdb.db
+          .selectFrom('inbox')
+          .select(['status', 'outcome', 'attempts'])
+          .executeTakeFirstOrThrow();
+        expect(ev).toEqual({ status: 'done', outcome: 'routed', attempts: 2 });
+        expect(await tdb.db.selectFrom('decisions').select('id').execute()).toHaveLength(1);
+      } finally {
+        await tdb.close();
+      }
+    },
+    PGLITE_OPEN_TIMEOUT,
+  );
 });
 
 describe('failures', () => {
   let tdb: TestDb;
   beforeAll(async () => {
     tdb = await createTestDb();
-  });
+  }, PGLITE_OPEN_TIMEOUT);
   afterAll(async () => {
     await tdb.close();
   });

@@ -33,6 +33,7 @@ describe('startServer', () => {
 
   it('serves on a real port: a posted lead is routed by the running worker and readable back', async () => {
     const routed = new Promise((resolve) => server.worker.events.once('event:done', resolve));
+    const written = new Promise((resolve) => server.outbox.events.once('write:done', resolve));
     const res = await fetch(`${server.url}/leads`, {
       method: 'POST',
       headers: { authorization: 'Bearer in', 'content-type': 'application/json' },
@@ -45,16 +46,17 @@ describe('startServer', () => {
     expect(res.status).toBe(202);
     const { leadId } = (await res.json()) as { leadId: string };
     await routed;
+    await written; // the dry-run CRM performed the queued owner + task + note
     const view = (await (
       await fetch(`${server.url}/leads/${leadId}`, { headers: { authorization: 'Bearer ad' } })
     ).json()) as {
       status: string;
       decision: { leadType: string };
-      crmWrites: unknown[];
+      crmWrites: Array<{ status: string }>;
     };
     expect(view.status).toBe('routed');
     expect(view.decision.leadType).toBe('strategic');
-    expect(view.crmWrites).toHaveLength(1);
+    expect(view.crmWrites).toEqual([expect.objectContaining({ status: 'done' })]);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
