@@ -85,7 +85,7 @@ export function registerReplayCommand(program: Command, setExit: SetExitCode): v
           : await configFromGit(opts.baseRef ?? 'HEAD', opts.base ?? opts.config);
         const leads =
           opts.source === 'crm'
-            ? await readCrmLeads(crmFromEnv(env), window)
+            ? await readCrmLeads(crmFromEnv(env, proposed), window)
             : await withStore(env, (db) => readStoredLeads(db, window));
         const bar = progressBar(leads.length);
         try {
