@@ -10,6 +10,7 @@ import { registerMigrateCommand } from './cli/migrate-command.ts';
 import { registerTestCommand } from './cli/test-command.ts';
 import { registerReplayCommand } from './cli/replay-command.ts';
 import { registerReviewCommand } from './cli/review-command.ts';
+import { registerTaxonomyCommand } from './cli/taxonomy-command.ts';
 
 /** Runs the CLI and resolves to the process exit code (commands set it; errors map to 1, usage to 2). */
 export async function main(argv: string[]): Promise<number> {
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   registerTestCommand(program, setExit);
   registerReplayCommand(program, setExit);
   registerReviewCommand(program, setExit);
+  registerTaxonomyCommand(program, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
