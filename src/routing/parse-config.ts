@@ -47,10 +47,6 @@ export interface ParseOptions {
   at?: Date;
 }
 
-/** Further checks of sections owned by other modules, run after the built-in ones. */
-export type ConfigCheck = (data: RoutingConfigData) => ConfigIssue[];
-const extraChecks: ConfigCheck[] = [];
-
 const schemaCache = new WeakMap<SchemaExtensions, z.ZodType>();
 function schemaFor(ext: SchemaExtensions | undefined): z.ZodType {
   if (!ext) return RoutingConfigSchema;
@@ -157,7 +153,6 @@ export function parseRoutingConfig(
   issues.push(...checkPeople(data));
   issues.push(...checkTargetSla(data.lead_types));
   issues.push(...checkLeadTypeParts(data));
-  for (const check of extraChecks) issues.push(...check(data));
 
   const positioned = sortIssues(
     positionIssues(doc, lineCounter, issues.map(inTemplate(doc, lineCounter, text)), atKey),
@@ -251,11 +246,6 @@ function inTemplate(doc: Document, lc: LineCounter, text: string) {
     const quoted = node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE' ? 1 : 0;
     return { ...i, line: start.line, col: start.col + quoted + t.col - 1 };
   };
-}
-
-/** Registers checks owned by other core modules (B's handler/calendar/template checks). */
-export function registerConfigCheck(check: ConfigCheck): void {
-  if (!extraChecks.includes(check)) extraChecks.push(check);
 }
 
 const atKey = (i: KeyedIssue) => i.atKey === true;
