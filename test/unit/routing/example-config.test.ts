@@ -46,6 +46,7 @@ describe('example config', () => {
   it.each([
     ['saturday-0243-cascadia.json', 'strategic', 'operational rebuild'],
     ['target-account-small.json', 'strategic', 'operational rebuild'],
+    ['target-account-owner-away.json', 'strategic', 'operational rebuild'],
     ['enterprise-evaluation-demo.json', 'enterprise_evaluation', 'data migration'],
     ['midmarket-problem.json', 'midmarket_problem', 'scaling'],
     ['partner-referral.json', 'partner_referral', null],
@@ -70,6 +71,18 @@ describe('example config', () => {
     }
   });
 
+  it('an account owner on leave is skipped with the reason in the trace', () => {
+    const lead = loadLead('target-account-owner-away.json');
+    const d = route(load(), lead, new Date(lead.created_at!), emptyRoutingState());
+    expect(d.assignee).toMatchObject({ handlerId: 'dana', via: 'handler' });
+    expect(d.trace).toContainEqual(
+      expect.objectContaining({
+        outcome: 'skipped',
+        reason: 'marcus away 2026-12-22..2027-01-02 (holiday leave) → handler dana',
+      }),
+    );
+  });
+
   it('render: false leaves the first touch out (the bench measures both)', () => {
     const lead = loadLead('saturday-0243-cascadia.json');
     const d = route(load(), lead, new Date(lead.created_at!), emptyRoutingState(), {
@@ -80,7 +93,7 @@ describe('example config', () => {
   });
 
   it('every example lead file is covered above', () => {
-    expect(readdirSync(leadsDir).filter((f) => f.endsWith('.json'))).toHaveLength(7);
+    expect(readdirSync(leadsDir).filter((f) => f.endsWith('.json'))).toHaveLength(8);
   });
 
   it('the Saturday 02:43 lead: stated problem from the curly-apostrophe message, strategic on the first type', () => {
