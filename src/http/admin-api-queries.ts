@@ -303,26 +303,3 @@ export async function listParked(db: Db, now: Date, limit: number): Promise<Park
     timers: timers.map((t) => ({ ...toTimerView(t), leadId: t.leadId })),
   };
 }
-
-/**
- * Puts a parked CRM write back in the outbox queue, due now, with fresh attempts. The outbox
- * runner picks it up on its next poll (NOTIFY wakes it sooner). False when no such parked write.
- */
-export async function retryParkedCrmWrite(db: Db, id: string): Promise<boolean> {
-  const r = await db
-    .updateTable('crm_writes')
-    .set({
-      status: 'pending',
-      attempts: 0,
-      run_at: sql`now()`,
-      locked_at: null,
-      locked_by: null,
-      updated_at: sql`now()`,
-    })
-    .where('id', '=', id)
-    .where('status', '=', 'parked')
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) return false;
-  await sql`select pg_notify('crm_writes', '')`.execute(db);
-  return true;
-}

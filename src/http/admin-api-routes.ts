@@ -17,8 +17,8 @@ import {
   listParked,
   listRecentDecisions,
   readLeadDetail,
-  retryParkedCrmWrite,
 } from './admin-api-queries.ts';
+import { retryParkedWrite } from '../outbox/outbox-store.ts';
 import * as S from './admin-api-schemas.ts';
 
 export interface AdminApiDeps {
@@ -135,7 +135,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
       '/admin/crm-writes/:id/retry',
       {
         schema: {
-          summary: 'Put a parked CRM write back in the outbox with fresh attempts',
+          summary: 'Put a parked CRM write back in the outbox, due now, with 5 more attempts',
           tags,
           security,
           params: S.LeadIdParams,
@@ -143,7 +143,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
         },
       },
       async (req) => {
-        if (!(await retryParkedCrmWrite(db, req.params.id))) {
+        if (!(await retryParkedWrite(db, req.params.id))) {
           throw new SwitchboardError(
             'ADMIN.NOT_PARKED',
             `No parked CRM write ${req.params.id}.`,

@@ -171,7 +171,7 @@ export function registerDbGauges(m: Metrics, deps: DbGaugeDeps): void {
     registers,
     async collect() {
       await guard('switchboard_receipt_to_crm_write_seconds', async () => {
-        const since = new Date(deps.clock.now().getTime() - RECENT_WINDOW_MINUTES * 60_000);
+        // done_at and received_at are both the database's now(), so the window is too.
         const r = await sql<{
           p50: number | null;
           p90: number | null;
@@ -183,7 +183,8 @@ export function registerDbGauges(m: Metrics, deps: DbGaugeDeps): void {
             from crm_writes w
             join decisions dc on dc.id = w.decision_id
             join inbox i on i.id = dc.inbox_id
-            where w.status = 'done' and w.done_at >= ${ts(since)}
+            where w.status = 'done'
+              and w.done_at >= now() - make_interval(mins => ${RECENT_WINDOW_MINUTES})
           )
           select percentile_cont(0.5) within group (order by s) as p50,
                  percentile_cont(0.9) within group (order by s) as p90,

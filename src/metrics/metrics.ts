@@ -108,7 +108,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     crmCalls: new Counter({
       name: 'switchboard_crm_calls_total',
-      help: 'CRM API calls (each attempt), by CRM and outcome status (HTTP status, or network/timeout).',
+      help: "CRM write attempts by the outbox (owner + task + note, after the adapter's short retries), by CRM and status: ok, the CRM's HTTP status, or our error code when it did not answer.",
       labelNames: ['crm', 'status'],
       registers,
     }),

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
 import { manualClock } from '../../../src/clock.ts';
+import { createCrm } from '../../../src/adapters/create-crm.ts';
+import { createOutboxRunner } from '../../../src/outbox/outbox-runner.ts';
+import { attachOutboxMetrics } from '../../../src/metrics/outbox-metrics.ts';
 import { buildOpsApp, KIRA, routeLead, sample, type OpsApp } from './ops-app.ts';
 
 describe('GET /metrics', () => {
@@ -82,6 +85,25 @@ describe('GET /metrics', () => {
       sample(text, 'switchboard_inbox_depth', { source: 'json', status: 'pending' }),
     ).toBeUndefined();
     expect(leadId).toMatch(/^\d+$/);
+  });
+
+  it('counts CRM writes performed by the outbox and the receipt → CRM write delay', async () => {
+    const crm = createCrm({ crm: 'dryrun' }, { clock });
+    const outbox = createOutboxRunner({ handle: tdb, crm });
+    const detach = attachOutboxMetrics(outbox.events, t.metrics);
+    try {
+      expect(await outbox.drain()).toBe(1);
+    } finally {
+      detach();
+    }
+    const text = await scrape();
+    expect(sample(text, 'switchboard_crm_calls_total', { crm: 'dryrun', status: 'ok' })).toBe(1);
+    expect(sample(text, 'switchboard_outbox_depth', { status: 'pending' })).toBe(0);
+    const p50 = sample(text, 'switchboard_receipt_to_crm_write_seconds', { quantile: '0.5' });
+    expect(p50).toBeGreaterThanOrEqual(0);
+    expect(
+      sample(text, 'switchboard_receipt_to_crm_write_seconds', { quantile: 'max' }),
+    ).toBeGreaterThanOrEqual(p50!);
   });
 
   it('counts rejected intake by status without touching the decision counters', async () => {
