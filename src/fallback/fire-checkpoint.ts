@@ -98,11 +98,12 @@ export function createCheckpointFirer(deps: CheckpointFirerDeps): FireTimer {
     const latest = lc.decisions.at(-1);
     if (!own || latest?.id !== timer.decisionId) {
       // Reassigned since (its timers should have been cancelled then): nothing to do any more.
-      await finish(deps.db, timer, ctx.workerId, ctx.clock.now(), {
-        kind: 'fired',
-        superseded: `decision ${timer.decisionId} is no longer the lead's current decision (now ${latest?.id})`,
-      });
-      return;
+      return {
+        complete: {
+          kind: 'fired',
+          superseded: `decision ${timer.decisionId} is no longer the lead's current decision (now ${latest?.id})`,
+        },
+      };
     }
 
     let engagement: Engagement;
@@ -137,15 +138,35 @@ export function createCheckpointFirer(deps: CheckpointFirerDeps): FireTimer {
       evaluation.actions,
     );
 
+    const outcome = {
+      kind: 'fired',
+      checkpoint: timer.checkpointId,
+      configHash: timer.configHash,
+      engagement: { ...evaluation.facts, status: engagement.status ?? null },
+      evidence: engagement.evidence,
+      branch: evaluation.branchIndex === null ? null : evaluation.branchIndex + 1,
+      actions: effects.lines,
+      writes: effects.writes.map((w) => w.key),
+      reassignedTo: effects.reassignment?.assignee.handlerId ?? null,
+      newDecisionId: null as string | null,
+      trace: evaluation.lines,
+    };
+    const nothingToDo =
+      effects.writes.length === 0 &&
+      !effects.reassignment &&
+      !effects.stopSequence &&
+      !effects.reenrich;
+    // Nothing to write (no branch matched): the poller completes these in one batched statement.
+    if (nothingToDo) return { complete: outcome };
+
     await deps.db.transaction().execute(async (trx) => {
       // One lead, one change at a time: checkpoints of the same lead firing together, or a
       // re-route by the inbox worker (which upserts this row), wait here rather than both
       // reassigning. Whoever comes second finds its timer cancelled and rolls back.
       await sql`select id from leads where id = ${timer.leadId} for update`.execute(trx);
       await queueWrites(trx, timer, deps.crm.system, effects.writes, now);
-      let newDecisionId: string | null = null;
       if (effects.reassignment) {
-        newDecisionId = await storeReassignment(trx, timer, effects.reassignment, now);
+        outcome.newDecisionId = await storeReassignment(trx, timer, effects.reassignment, now);
       } else if (effects.stopSequence) {
         await cancelTimers(trx, {
           leadId: timer.leadId,
@@ -155,38 +176,12 @@ export function createCheckpointFirer(deps: CheckpointFirerDeps): FireTimer {
         });
       }
       if (effects.reenrich) await queueReroute(trx, timer, lc.ref);
-      const outcome = {
-        kind: 'fired',
-        checkpoint: timer.checkpointId,
-        configHash: timer.configHash,
-        engagement: { ...evaluation.facts, status: engagement.status ?? null },
-        evidence: engagement.evidence,
-        branch: evaluation.branchIndex === null ? null : evaluation.branchIndex + 1,
-        actions: effects.lines,
-        writes: effects.writes.map((w) => w.key),
-        reassignedTo: effects.reassignment?.assignee.handlerId ?? null,
-        newDecisionId,
-        trace: evaluation.lines,
-      };
       await appendEvent(trx, timer, 'fired', outcome);
       const ok = await completeTimer(trx, { id: timer.id, workerId: ctx.workerId, now, outcome });
       if (!ok) throw new TimerLostError(timer);
     });
+    return undefined;
   };
-}
-
-async function finish(
-  db: AnyDb,
-  timer: Timer,
-  workerId: string,
-  now: Date,
-  outcome: Record<string, unknown>,
-) {
-  await db.transaction().execute(async (trx) => {
-    await appendEvent(trx, timer, 'fired', outcome);
-    if (!(await completeTimer(trx, { id: timer.id, workerId, now, outcome })))
-      throw new TimerLostError(timer);
-  });
 }
 
 async function appendEvent(db: AnyDb, timer: Timer, kind: string, data: unknown): Promise<void> {

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import {
   claimTimers,
+  completeTimers,
   failTimer,
   nextDueAt,
   releaseTimers,
@@ -32,11 +33,12 @@ export interface FireContext {
 }
 
 /**
- * Fires one claimed timer. On success it must have called completeTimer (in the transaction that
- * performs the timer's actions); if it throws, the poller records the failure and the timer is
- * retried with backoff, then parked.
+ * Fires one claimed timer. Either it completes the timer itself (completeTimer in the transaction
+ * that performs its actions) and returns nothing, or, when it had nothing to write, it returns
+ * `{ complete: outcome }` and the poller completes all such timers of the batch in one statement.
+ * If it throws, the poller records the failure and the timer is retried with backoff, then parked.
  */
-export type FireTimer = (timer: Timer, ctx: FireContext) => Promise<void>;
+export type FireTimer = (timer: Timer, ctx: FireContext) => Promise<void | { complete: unknown }>;
 
 export type PollerEvent =
   | { type: 'claimed'; count: number }
@@ -104,10 +106,11 @@ export function createPoller(opts: PollerOptions): Poller {
   let nextSweepAt = 0;
   const unstarted = new Set<string>();
 
-  async function fireOne(timer: Timer): Promise<void> {
+  async function fireOne(timer: Timer, deferred: Array<{ timer: Timer; outcome: unknown }>) {
     try {
-      await opts.fire(timer, ctx);
-      emit({ type: 'fired', timer });
+      const r = await opts.fire(timer, ctx);
+      if (r && 'complete' in r) deferred.push({ timer, outcome: r.complete });
+      else emit({ type: 'fired', timer });
     } catch (err) {
       const error = errorText(err);
       const status = await failTimer(opts.db, {
@@ -122,15 +125,26 @@ export function createPoller(opts: PollerOptions): Poller {
 
   async function runBatch(timers: Timer[]): Promise<void> {
     for (const t of timers) unstarted.add(t.id);
+    const deferred: Array<{ timer: Timer; outcome: unknown }> = [];
     let next = 0;
     const lane = async () => {
       while (next < timers.length && !stopping) {
         const timer = timers[next++]!;
         unstarted.delete(timer.id);
-        await fireOne(timer);
+        await fireOne(timer, deferred);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, timers.length) }, lane));
+    if (deferred.length > 0) {
+      const done = new Set(
+        await completeTimers(opts.db, {
+          workerId,
+          now: opts.clock.now(),
+          items: deferred.map((d) => ({ id: d.timer.id, outcome: d.outcome })),
+        }),
+      );
+      for (const d of deferred) if (done.has(d.timer.id)) emit({ type: 'fired', timer: d.timer });
+    }
     if (unstarted.size > 0) {
       await releaseTimers(opts.db, workerId, [...unstarted]);
       unstarted.clear();

@@ -193,6 +193,38 @@ export async function completeTimer(
 }
 
 /**
+ * Completes many timers in one statement (firings that had nothing to write: no branch matched, or
+ * a no-op), each with its outcome, and appends their `fired` rows to the lead's fallback history.
+ * Same guards as completeTimer; returns the ids that were completed. Batching these is what lets
+ * one poller keep up with thousands of checkpoints a second (bench/timers.bench.ts).
+ */
+export async function completeTimers(
+  db: AnyDb,
+  opts: { workerId: string; now: Date; items: Array<{ id: string; outcome: unknown }> },
+): Promise<string[]> {
+  if (opts.items.length === 0) return [];
+  const values = sql.join(
+    opts.items.map((i) => sql`(${i.id}::bigint, ${JSON.stringify(i.outcome)}::jsonb)`),
+  );
+  const res = await sql<{ id: string | number }>`
+    with v (id, outcome) as (values ${values}),
+    done as (
+      update timers t
+      set status = 'fired', fired_at = ${ts(opts.now)},
+          lateness_ms = greatest(0, round(extract(epoch from (${ts(opts.now)} - t.run_at)) * 1000))::int,
+          outcome = v.outcome, locked_at = null, locked_by = null, last_error = null,
+          updated_at = ${ts(opts.now)}
+      from v
+      where t.id = v.id and t.locked_by = ${opts.workerId} and t.status = 'pending'
+      returning t.id, t.lead_id, t.outcome
+    )
+    insert into fallback_events (lead_id, timer_id, kind, data)
+    select lead_id, id, 'fired', outcome from done
+    returning timer_id as id`.execute(db);
+  return res.rows.map((r) => String(r.id));
+}
+
+/**
  * Records a failed firing. Retries later with exponential backoff computed in SQL (e^attempts
  * seconds, capped at e^10 ≈ 6 h; graphile-worker's curve), or parks the timer at max_attempts
  * with the reason. Returns the new status, or null when this worker no longer held the lock.

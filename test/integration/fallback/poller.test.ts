@@ -190,4 +190,34 @@ describe('poller', () => {
       [null, 0],
     ]);
   });
+
+  it('completes firings that had nothing to write in one batch, with their history rows', async () => {
+    const clock = manualClock(T0);
+    const poller = createPoller({
+      db: t.db,
+      clock,
+      fire: async (timer) => ({ complete: { saw: timer.checkpointId } }),
+    });
+    await t.db.transaction().execute((trx) =>
+      scheduleTimers(trx, {
+        ...L1,
+        configHash: 'h',
+        plan: [checkpoint('a', T0), checkpoint('b', T0)],
+      }),
+    );
+    expect(await poller.drain()).toBe(2);
+    const timers = await listTimersForLead(t.db, L1.leadId);
+    expect(timers.map((x) => [x.checkpointId, x.status, x.outcome, x.lockedBy])).toEqual([
+      ['a', 'fired', { saw: 'a' }, null],
+      ['b', 'fired', { saw: 'b' }, null],
+    ]);
+    const { rows } = await sql<{ kind: string; data: unknown }>`
+      select kind, data from fallback_events where lead_id = ${L1.leadId} order by timer_id`.execute(
+      t.db,
+    );
+    expect(rows).toEqual([
+      { kind: 'fired', data: { saw: 'a' } },
+      { kind: 'fired', data: { saw: 'b' } },
+    ]);
+  });
 });
