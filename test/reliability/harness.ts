@@ -132,6 +132,8 @@ export async function startService(opts: {
   env: Record<string, string>;
   logFile: string;
   readyMs?: number;
+  /** Node arguments; default `bin/switchboard.js serve`. */
+  args?: string[];
 }): Promise<ServiceProcess> {
   mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const out = createWriteStream(opts.logFile, { flags: 'a' });
@@ -144,7 +146,8 @@ export async function startService(opts: {
     LOG_LEVEL: 'warn',
     ...opts.env,
   };
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/switchboard.js'), 'serve'], {
+  const args = opts.args ?? [path.join(ROOT, 'bin/switchboard.js'), 'serve'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
