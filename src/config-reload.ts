@@ -51,6 +51,8 @@ export interface ConfigHolderOptions {
   metrics?: Metrics;
   /** Reads and validates the file; the default is loadRoutingConfigFile (tests may pass their own). */
   load?: (path: string) => Promise<LoadedConfig>;
+  /** The config already loaded at start (the server checks it before opening the database). */
+  initial?: LoadedConfig;
 }
 
 export interface ConfigHolder {
@@ -71,7 +73,7 @@ export interface ConfigHolder {
 export async function createConfigHolder(opts: ConfigHolderOptions): Promise<ConfigHolder> {
   const load = opts.load ?? ((p: string) => loadRoutingConfigFile(p));
   const log = opts.log?.child({ component: 'config-reload' });
-  let snapshot = toSnapshot(await load(opts.path), opts.clock.now());
+  let snapshot = toSnapshot(opts.initial ?? (await load(opts.path)), opts.clock.now());
   let last: ReloadResult | null = null;
   let inFlight: Promise<ReloadResult> | null = null;
   publish(opts.metrics, snapshot, undefined);
