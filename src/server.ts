@@ -13,7 +13,6 @@ import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { loadRoutingConfigFile } from './config-file.ts';
-import { routerFromConfig } from './intake/router.ts';
 import { loadShadowRouter } from './revops/shadow-router.ts';
 import { createInboxWorker, type InboxWorker } from './intake/inbox-worker.ts';
 import type { CrmPort } from './adapters/crm-port.ts';
@@ -25,6 +24,14 @@ import { createCheckpointFirer } from './fallback/fire-checkpoint.ts';
 import { timerListener } from './fallback/timer-listeners.ts';
 import { createOutboxRunner, type OutboxRunner } from './outbox/outbox-runner.ts';
 import { sql } from 'kysely';
+import { createConfigHolder } from './config-reload.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import {
+  attachWorkerMetrics,
+  instrumentRouter,
+  pollerEventMetrics,
+} from './metrics/worker-metrics.ts';
+import { attachOutboxMetrics } from './metrics/outbox-metrics.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -54,10 +61,20 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
   const loaded = await loadRoutingConfigFile(env.ROUTING_CONFIG);
   for (const w of loaded.warnings) log.warn({ config: env.ROUTING_CONFIG, issue: w }, w.message);
-  const router = {
-    ...routerFromConfig(loaded.config),
-    shadow: await loadShadowRouter(env.SHADOW_CONFIG),
-  };
+  // Live config (SIGHUP, file change, POST /admin/config/reload): the worker's router and the
+  // poller read the holder per event; a broken reload keeps the last good config (issue 9).
+  const metrics = createMetrics({ processMetrics: true });
+  const configHolder = await createConfigHolder({
+    path: env.ROUTING_CONFIG,
+    clock,
+    log,
+    metrics,
+    initial: loaded,
+  });
+  const router = instrumentRouter(
+    configHolder.router({ shadow: await loadShadowRouter(env.SHADOW_CONFIG) }),
+    metrics,
+  );
 
   const handle = await openDatabase(
     env.DATABASE_URL
@@ -103,6 +120,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       pollIntervalMs: env.WORKER_POLL_MS,
       onCrmWritesQueued: () => outbox.nudge(),
     });
+    attachWorkerMetrics(worker.events, metrics, {
+      db: handle.db,
+      clock,
+      onError: (err) => log.warn({ err }, 'metrics: decision labels unreadable'),
+    });
+    attachOutboxMetrics(outbox.events, metrics);
     const app = await buildApp({
       env,
       handle,
@@ -110,15 +133,23 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       log,
       configLoaded: () => true,
       onInboxInsert: () => worker.nudge(),
+      metrics,
+      config: configHolder,
     });
     // Fallback timers (issue 7): fires checkpoints whose time has come, on every instance.
     const poller = createPoller({
       db: handle.db,
       clock,
-      fire: createCheckpointFirer({ crm, config: () => loaded.config, db: handle.db }),
+      fire: createCheckpointFirer({
+        crm,
+        config: () => configHolder.current().config,
+        db: handle.db,
+      }),
       listener: timerListener(handle),
+      onEvent: pollerEventMetrics(metrics, clock),
     });
     const url = await app.listen({ port: env.PORT, host: env.HOST });
+    const stopConfigWatch = configHolder.watch({ signal: opts.handleSignals === true });
     if (env.WORKER_ENABLED) {
       await worker.start();
       await poller.start();
@@ -140,6 +171,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const close = () =>
       (closing ??= (async () => {
         log.info('shutting down: no new requests, finishing in-flight work');
+        stopConfigWatch();
         await app.close(); // stops accepting, waits for in-flight requests
         // Finish the event / timer in hand, release the rest for another instance.
         await Promise.all([
