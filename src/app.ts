@@ -28,6 +28,8 @@ export interface AppDeps {
   log?: Logger;
   /** Whether a routing config is loaded (readiness). */
   configLoaded?: () => boolean;
+  /** Lead field ← Salesforce field for outbound-message sObjects (routing.yaml `crm_mapping`); default mapping when absent. */
+  salesforceMapping?: Record<string, string>;
   /** Called after intake stored new events: wakes the in-process worker. */
   onInboxInsert?: () => void;
   /** Prometheus metrics; omitted means no `/metrics` route (most tests). */

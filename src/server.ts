@@ -18,7 +18,7 @@ import { createInboxWorker, type InboxWorker } from './intake/inbox-worker.ts';
 import type { CrmPort } from './adapters/crm-port.ts';
 import { createCrm, crmSettingsFromEnv } from './adapters/create-crm.ts';
 import { dbDryRunSink } from './adapters/dryrun/dryrun-sink.ts';
-import type { CrmMapping } from './adapters/crm-mapping-schema.ts';
+import { resolveSalesforceMapping, type CrmMapping } from './adapters/crm-mapping-schema.ts';
 import { createPoller, type Poller } from './fallback/poller.ts';
 import { createCheckpointFirer } from './fallback/fire-checkpoint.ts';
 import { timerListener } from './fallback/timer-listeners.ts';
@@ -132,6 +132,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       clock,
       log,
       configLoaded: () => true,
+      salesforceMapping: resolveSalesforceMapping(
+        loaded.config.data.crm_mapping as CrmMapping | undefined,
+      ).lead,
       onInboxInsert: () => worker.nudge(),
       metrics,
       config: configHolder,

@@ -13,7 +13,12 @@ import { safeEqual } from './bearer-auth.ts';
 
 export function registerSalesforceWebhook(
   scope: FastifyInstance,
-  deps: { env: Env; handle: DatabaseHandle; onInboxInsert?: () => void },
+  deps: {
+    env: Env;
+    handle: DatabaseHandle;
+    salesforceMapping?: Record<string, string>;
+    onInboxInsert?: () => void;
+  },
 ): void {
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser(
@@ -60,7 +65,11 @@ export function registerSalesforceWebhook(
         401,
       );
     }
-    const msg = parseOutboundMessage(typeof req.body === 'string' ? req.body : '', orgId);
+    const msg = parseOutboundMessage(
+      typeof req.body === 'string' ? req.body : '',
+      orgId,
+      deps.salesforceMapping,
+    );
     const { inserted } = await insertInboxEvents(
       deps.handle.db,
       msg.events,

@@ -57,7 +57,11 @@ export interface ParsedOutboundMessage {
 
 type XmlNode = Record<string, unknown>;
 
-export function parseOutboundMessage(xml: string, expectedOrgId: string): ParsedOutboundMessage {
+export function parseOutboundMessage(
+  xml: string,
+  expectedOrgId: string,
+  mapping: Record<string, string> = DEFAULT_SALESFORCE_MAPPING.lead,
+): ParsedOutboundMessage {
   // No DTDs: nothing legitimate needs one, and entity expansion is an attack surface.
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw malformed('DOCTYPE declarations are not accepted');
   let doc: XmlNode;
@@ -103,14 +107,17 @@ export function parseOutboundMessage(xml: string, expectedOrgId: string): Parsed
       source: 'salesforce',
       dedupeKey: `${org}:${nid}`,
       kind: 'route',
-      payload: { ref, lead: sObjectToLead(sobj) },
+      payload: { ref, lead: sObjectToLead(sobj, mapping) },
     });
   });
   return { organizationId: org, events, ignored };
 }
 
-/** The sObject's fields through the default Salesforce mapping (crm_mapping defaults). */
-export function sObjectToLead(sobj: XmlNode): Lead {
+/** The sObject's fields through the Salesforce mapping (routing.yaml `crm_mapping`, or its defaults). */
+export function sObjectToLead(
+  sobj: XmlNode,
+  mapping: Record<string, string> = DEFAULT_SALESFORCE_MAPPING.lead,
+): Lead {
   const record: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(sobj)) {
     if (k.startsWith('@')) continue;
@@ -118,7 +125,7 @@ export function sObjectToLead(sobj: XmlNode): Lead {
     if (t !== undefined) record[k] = t;
   }
   const lead: Lead = {};
-  applyMapping(lead, record, DEFAULT_SALESFORCE_MAPPING.lead);
+  applyMapping(lead, record, mapping);
   return lead;
 }
 

@@ -86,3 +86,13 @@ describe('SOAP answers', () => {
     );
   });
 });
+
+describe('crm_mapping', () => {
+  it('maps sObject fields through a configured mapping', () => {
+    const m = parseOutboundMessage(xml, ORG, { company: 'Company', employees: 'AnnualRevenue' });
+    expect(m.events[0]?.payload).toMatchObject({
+      lead: { company: 'Cascadia Freight Co', employees: 48_000_000 },
+    });
+    expect((m.events[0]?.payload as { lead: object }).lead).not.toHaveProperty('email');
+  });
+});
