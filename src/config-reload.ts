@@ -180,7 +180,9 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
         let timer: NodeJS.Timeout | null = null;
         try {
           const watcher = fs.watch(path.dirname(abs), { persistent: false }, (_event, name) => {
-            if (name !== null && name.toString() !== base) return;
+            // Kubernetes ConfigMap mounts swap a `..data` symlink rather than the file itself.
+            const n = name?.toString();
+            if (n !== undefined && n !== base && !n.startsWith('..')) return;
             if (timer) clearTimeout(timer);
             timer = setTimeout(() => {
               timer = null;
