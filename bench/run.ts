@@ -23,6 +23,7 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'decision', load: () => import('./decision.bench.ts') },
   { name: 'crm', load: () => import('./crm.bench.ts') },
   { name: 'intake', load: () => import('./intake.bench.ts') },
+  { name: 'end-to-end', load: () => import('./end-to-end.bench.ts') },
 ];
 
 const root = join(import.meta.dirname, '..');
