@@ -2,19 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../src/db/database.ts';
-import { migrate } from '../../../src/db/migrate.ts';
 import type { Database } from '../../../src/db/schema.ts';
 import type { Kysely } from 'kysely';
 import { replayLeads } from '../../../src/revops/replay.ts';
 import { formatReplayMarkdown } from '../../../src/revops/replay-format.ts';
 import { readStoredLeads } from '../../../src/revops/stored-leads.ts';
-import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+
 import { runCli } from '../../unit/revops/run-cli.ts';
 import {
   configFromText,
   EXAMPLE_CONFIG_TEXT,
   insertLead,
+  seededStore,
+  type SeededStore,
   PROPOSED_CONFIG_TEXT,
   readLead,
   storeRouted,
@@ -46,15 +46,22 @@ async function seed(db: Kysely<Database>): Promise<Record<string, string>> {
   return ids;
 }
 
+let store: SeededStore<Record<string, string>>;
+// Opening a PGlite data directory takes 2–30 s depending on machine load; be generous.
+const SLOW = 180_000;
+beforeAll(async () => {
+  store = await seededStore(seed);
+}, SLOW);
+afterAll(async () => {
+  await store?.close();
+});
+
 describe('replay on a hand-made store', () => {
-  let tdb: TestDb;
+  let tdb: { db: Kysely<Database> };
   let ids: Record<string, string>;
-  beforeAll(async () => {
-    tdb = await createTestDb();
-    ids = await seed(tdb.db);
-  });
-  afterAll(async () => {
-    await tdb.close();
+  beforeAll(() => {
+    tdb = store;
+    ids = store.seeded;
   });
 
   it('reads stored leads newest first with their decision time; --last and --since', async () => {
@@ -94,6 +101,11 @@ describe('replay on a hand-made store', () => {
       ['handler', 'dana', 'sam'],
       ['backup', 'marcus', null],
       ['slaDue', '2026-11-28T15:10:00.000Z', expect.any(String)],
+      [
+        'firstTouch',
+        'email: Cascadia Freight Co: operational rebuild',
+        'email: Thanks for contacting Blue Circle',
+      ],
     ]);
     expect(r.changed[1]!.changes).toEqual([{ field: 'handler', before: 'theo', after: 'jordan' }]);
 
@@ -143,90 +155,84 @@ describe('switchboard replay (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-replay-'));
   const proposedFile = join(dir, 'proposed.yaml');
   writeFileSync(proposedFile, PROPOSED_CONFIG_TEXT);
-  const saved = { url: process.env.DATABASE_URL, pglite: process.env.PGLITE_DIR };
-  let tdb: TestDb | null = null;
-
   beforeAll(async () => {
-    if (process.env.DATABASE_URL) {
-      tdb = await createTestDb();
-      await seed(tdb.db);
-      process.env.DATABASE_URL = tdb.url!;
-    } else {
-      // The CLI opens the store itself: give it a PGlite data directory of its own.
-      const dataDir = join(dir, 'pglite');
-      const h = await openDatabase({ dataDir });
-      await migrate(h);
-      await seed(h.db);
-      await h.close();
-      process.env.PGLITE_DIR = dataDir;
-    }
-  });
-  afterAll(async () => {
-    if (saved.url === undefined) delete process.env.DATABASE_URL;
-    else process.env.DATABASE_URL = saved.url;
-    if (saved.pglite === undefined) delete process.env.PGLITE_DIR;
-    else process.env.PGLITE_DIR = saved.pglite;
-    await tdb?.close();
-  });
+    await store.useFromCli();
+  }, SLOW);
 
-  it('--format markdown for a pull-request comment', async () => {
-    const r = await runCli([
-      'replay',
-      '--config',
-      proposedFile,
-      '--base',
-      'config/routing.yaml',
-      '--since',
-      '3650d',
-      '--format',
-      'markdown',
-    ]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^### Routing replay: 2 of 4 leads change/);
-  });
+  it(
+    '--format markdown for a pull-request comment',
+    async () => {
+      const r = await runCli([
+        'replay',
+        '--config',
+        proposedFile,
+        '--base',
+        'config/routing.yaml',
+        '--since',
+        '3650d',
+        '--format',
+        'markdown',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^### Routing replay: 2 of 4 leads change/);
+    },
+    SLOW,
+  );
 
-  it('--format json carries every row', async () => {
-    const r = await runCli([
-      'replay',
-      '--config',
-      proposedFile,
-      '--base',
-      'config/routing.yaml',
-      '--last',
-      '5',
-      '--format',
-      'json',
-    ]);
-    expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout) as {
-      changed: unknown[];
-      unreplayable: unknown[];
-      leads: number;
-    };
-    expect([j.leads, j.changed.length, j.unreplayable.length]).toEqual([5, 2, 1]);
-  });
+  it(
+    '--format json carries every row',
+    async () => {
+      const r = await runCli([
+        'replay',
+        '--config',
+        proposedFile,
+        '--base',
+        'config/routing.yaml',
+        '--last',
+        '5',
+        '--format',
+        'json',
+      ]);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout) as {
+        changed: unknown[];
+        unreplayable: unknown[];
+        leads: number;
+      };
+      expect([j.leads, j.changed.length, j.unreplayable.length]).toEqual([5, 2, 1]);
+    },
+    SLOW,
+  );
 
-  it('an invalid proposed config stops replay with positioned errors (exit 1)', async () => {
-    const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, EXAMPLE_CONFIG_TEXT.replace('handler: dana', 'handler: dna'));
-    const r = await runCli(['replay', '--config', bad, '--base', 'config/routing.yaml']);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(
-      /bad\.yaml:\d+:\d+ lead_types\[0\]\.handler: .*"dna".*did you mean "dana"/,
-    );
-  });
+  it(
+    'an invalid proposed config stops replay with positioned errors (exit 1)',
+    async () => {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, EXAMPLE_CONFIG_TEXT.replace('handler: dana', 'handler: dna'));
+      const r = await runCli(['replay', '--config', bad, '--base', 'config/routing.yaml']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /bad\.yaml:\d+:\d+ lead_types\[0\]\.handler: .*"dna".*did you mean "dana"/,
+      );
+    },
+    SLOW,
+  );
 
-  it('--base-ref reads the base from git', async () => {
-    const r = await runCli([
-      'replay',
-      '--config',
-      'config/routing.yaml',
-      '--base-ref',
-      'no-such-ref-xyz',
-    ]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('cannot read no-such-ref-xyz:config/routing.yaml from git');
-  });
+  it(
+    '--base-ref reads the base from git',
+    async () => {
+      const r = await runCli([
+        'replay',
+        '--config',
+        'config/routing.yaml',
+        '--base-ref',
+        'no-such-ref-xyz',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('cannot read no-such-ref-xyz:config/routing.yaml from git');
+    },
+    SLOW,
+  );
 });

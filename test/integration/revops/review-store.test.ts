@@ -3,19 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../src/db/database.ts';
-import { migrate } from '../../../src/db/migrate.ts';
 import type { Database } from '../../../src/db/schema.ts';
 import { emptyRoutingState } from '../../../src/routing/decision.ts';
 import { route } from '../../../src/routing/route.ts';
 import { computeReview } from '../../../src/revops/review.ts';
 import { readReviewData } from '../../../src/revops/review-data.ts';
-import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+
 import { runCli } from '../../unit/revops/run-cli.ts';
 import {
   configFromText,
   EXAMPLE_CONFIG_TEXT,
   insertDecision,
+  seededStore,
+  type SeededStore,
   readLead,
   storeRouted,
 } from './seed-store.ts';
@@ -72,15 +72,22 @@ async function seed(db: Kysely<Database>): Promise<{ cascadia: string; tidepool:
   return { cascadia: c.leadId, tidepool: t.leadId };
 }
 
+let store: SeededStore<{ cascadia: string; tidepool: string }>;
+// Opening a PGlite data directory takes 2–30 s depending on machine load; be generous.
+const SLOW = 180_000;
+beforeAll(async () => {
+  store = await seededStore(seed);
+}, SLOW);
+afterAll(async () => {
+  await store?.close();
+});
+
 describe('review reads the store', () => {
-  let tdb: TestDb;
+  let tdb: { db: Kysely<Database> };
   let ids: { cascadia: string; tidepool: string };
-  beforeAll(async () => {
-    tdb = await createTestDb();
-    ids = await seed(tdb.db);
-  });
-  afterAll(async () => {
-    await tdb.close();
+  beforeAll(() => {
+    tdb = store;
+    ids = store.seeded;
   });
 
   it('first touch, outcomes, reassignments, came back, fallbacks', async () => {
@@ -127,48 +134,36 @@ describe('review reads the store', () => {
 
 describe('switchboard review (CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-review-'));
-  const saved = { url: process.env.DATABASE_URL, pglite: process.env.PGLITE_DIR };
-  let tdb: TestDb | null = null;
   beforeAll(async () => {
-    if (process.env.DATABASE_URL) {
-      tdb = await createTestDb();
-      await seed(tdb.db);
-      process.env.DATABASE_URL = tdb.url!;
-    } else {
-      const dataDir = join(dir, 'pglite');
-      const h = await openDatabase({ dataDir });
-      await migrate(h);
-      await seed(h.db);
-      await h.close();
-      process.env.PGLITE_DIR = dataDir;
-    }
-  });
-  afterAll(async () => {
-    if (saved.url === undefined) delete process.env.DATABASE_URL;
-    else process.env.DATABASE_URL = saved.url;
-    if (saved.pglite === undefined) delete process.env.PGLITE_DIR;
-    else process.env.PGLITE_DIR = saved.pglite;
-    await tdb?.close();
-  });
+    await store.useFromCli();
+  }, SLOW);
 
-  it('--format html --out writes one self-contained page; markdown to stdout', async () => {
-    const out = join(dir, 'review.html');
-    const at = ['--at', '2026-12-05T00:00:00Z', '--since', '34d'];
-    const r = await runCli(['review', ...at, '--format', 'html', '--out', out]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`review written to ${out} (2 leads)\n`);
-    const html = readFileSync(out, 'utf8');
-    expect(html.match(/<svg /g)).toHaveLength(4);
+  it(
+    '--format html --out writes one self-contained page; markdown to stdout',
+    async () => {
+      const out = join(dir, 'review.html');
+      const at = ['--at', '2026-12-05T00:00:00Z', '--since', '34d'];
+      const r = await runCli(['review', ...at, '--format', 'html', '--out', out]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`review written to ${out} (2 leads)\n`);
+      const html = readFileSync(out, 'utf8');
+      expect(html.match(/<svg /g)).toHaveLength(4);
 
-    const md = await runCli(['review', ...at, '--format', 'markdown']);
-    expect(md.code).toBe(0);
-    expect(md.stdout).toContain('| strategic | 1 | 5 | 5 | 100% (1/1) | 1 | 1 | 1 (100%) | 0 |');
-  });
+      const md = await runCli(['review', ...at, '--format', 'markdown']);
+      expect(md.code).toBe(0);
+      expect(md.stdout).toContain('| strategic | 1 | 5 | 5 | 100% (1/1) | 1 | 1 | 1 (100%) | 0 |');
+    },
+    SLOW,
+  );
 
-  it('a bad --since is a usage error naming the flag', async () => {
-    const r = await runCli(['review', '--since', 'three months']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--since must be a duration');
-  });
+  it(
+    'a bad --since is a usage error naming the flag',
+    async () => {
+      const r = await runCli(['review', '--since', 'three months']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('--since must be a duration');
+    },
+    SLOW,
+  );
 });

@@ -1,5 +1,7 @@
 // Hand-made stores for the revops tests: leads and the decisions the example config made for them.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../../src/db/schema.ts';
 import { emptyRoutingState, type Decision } from '../../../src/routing/decision.ts';
@@ -8,6 +10,9 @@ import { parseRoutingConfig } from '../../../src/routing/parse-config.ts';
 import { route } from '../../../src/routing/route.ts';
 import type { RoutingConfig } from '../../../src/routing/routing-config.ts';
 import { CONFIG_EXTENSIONS } from '../../../src/config-file.ts';
+import { openDatabase } from '../../../src/db/database.ts';
+import { migrate } from '../../../src/db/migrate.ts';
+import { createTestDb } from '../../helpers/test-db.ts';
 
 export const EXAMPLE_CONFIG_TEXT = readFileSync('config/routing.yaml', 'utf8');
 
@@ -73,4 +78,69 @@ export async function storeRouted(
   const decision = route(config, lead, new Date(lead.created_at!), emptyRoutingState());
   const leadId = await insertLead(db, lead, { decision, decidedAt: lead.created_at! });
   return { leadId, decision };
+}
+
+/**
+ * One seeded store per test file, usable by the store-level tests and then by the CLI (which
+ * opens the store itself from the environment): a Postgres clone when DATABASE_URL is set, else
+ * a PGlite data directory — opened once, and closed before the CLI opens it (one process may hold
+ * a PGlite directory at a time). Opening PGlite is the slow part of these tests, so once is enough.
+ */
+export interface SeededStore<T> {
+  db: Kysely<Database>;
+  seeded: T;
+  /** Hands the store to the CLI: sets DATABASE_URL or PGLITE_DIR (restored by close()). */
+  useFromCli(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function seededStore<T>(
+  seed: (db: Kysely<Database>) => Promise<T>,
+): Promise<SeededStore<T>> {
+  const saved = { url: process.env.DATABASE_URL, dir: process.env.PGLITE_DIR };
+  const restore = () => {
+    if (saved.url === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = saved.url;
+    if (saved.dir === undefined) delete process.env.PGLITE_DIR;
+    else process.env.PGLITE_DIR = saved.dir;
+  };
+  if (process.env.DATABASE_URL) {
+    const tdb = await createTestDb();
+    const seeded = await seed(tdb.db);
+    return {
+      db: tdb.db,
+      seeded,
+      useFromCli: async () => {
+        process.env.DATABASE_URL = tdb.url!;
+      },
+      close: async () => {
+        restore();
+        await tdb.close();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sb-revops-store-'));
+  const h = await openDatabase({ dataDir: dir });
+  await migrate(h);
+  const seeded = await seed(h.db);
+  let open = true;
+  const release = async () => {
+    if (open) {
+      open = false;
+      await h.close();
+    }
+  };
+  return {
+    db: h.db,
+    seeded,
+    useFromCli: async () => {
+      await release();
+      process.env.PGLITE_DIR = dir;
+    },
+    close: async () => {
+      restore();
+      await release();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
