@@ -29,8 +29,11 @@ create table if not exists timers (
   updated_at timestamptz not null default now()
 );
 
--- The claim query's only index: small because fired/cancelled/locked rows are not in it.
-create index if not exists timers_due_idx on timers (run_at) where status = 'pending' and locked_at is null;
+-- The claim query's only index: small because fired/cancelled/locked rows are not in it. It
+-- carries id too because the claim orders by (run_at, id): with run_at alone, a burst of timers
+-- due at the same instant made every claim sort the whole burst (100,000 equal run_at values:
+-- 1,746 → 787 firings/s between 10,000 and 100,000 due in bench/timers.bench.ts).
+create index if not exists timers_due_idx on timers (run_at, id) where status = 'pending' and locked_at is null;
 create index if not exists timers_lead_idx on timers (lead_id);
 -- For the stale-lock sweep.
 create index if not exists timers_locked_idx on timers (locked_at) where locked_at is not null;
