@@ -182,14 +182,14 @@ describe('HubSpotCrm against a local HubSpot double', () => {
     );
     const limited = crm;
     vt.state.busy = () => limited.inFlight;
-    const ids = Array.from({ length: 40 }, (_, i) => String(2000 + i));
+    const ids = Array.from({ length: 30 }, (_, i) => String(2000 + i));
     for (const id of ids) hs.addContact(id, { email: `${id}@x.example` });
     hs.randomFaults(0.3, 7);
     const results = await Promise.all(
       ids.map((id) => crm.writeRouting(write(id, { key: `1:${id}:route` }))),
     );
     expect(results.every((r) => r.ownerSet)).toBe(true);
-    const faults = hs.requests.length - 40 * 3;
+    const faults = hs.requests.length - 30 * 3;
     expect(faults).toBeGreaterThan(10);
     for (const id of ids) {
       expect([...hs.tasks.values()].filter((t) => t.contactIds.includes(id))).toHaveLength(1);
