@@ -51,7 +51,7 @@ describe.skipIf(!hasChromium)('operator page in headless Chromium', () => {
       args: ARGS,
       viewport: { width: 1280, height: 900 },
     });
-  });
+  }, 180_000); // opening PGlite takes seconds, minutes on a loaded CI machine
   afterAll(async () => {
     await ctx?.close();
     await t?.close();

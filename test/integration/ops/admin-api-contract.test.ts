@@ -71,7 +71,7 @@ describe('admin API contract (OpenAPI at /docs/json)', () => {
     const res = await t.app.inject({ method: 'GET', url: '/docs/json' });
     expect(res.statusCode).toBe(200);
     doc = res.json() as Doc;
-  });
+  }, 180_000); // opening PGlite takes seconds, minutes on a loaded CI machine
   afterAll(async () => {
     await t.close();
     await tdb.close();

@@ -143,7 +143,7 @@ describe('reload through the admin API and the operator page', () => {
     tdb = await createTestDb();
     file = tempConfig(GOOD);
     t = await buildOpsApp(tdb, { configPath: file });
-  });
+  }, 180_000); // opening PGlite takes seconds, minutes on a loaded CI machine
   afterAll(async () => {
     await t.close();
     await tdb.close();

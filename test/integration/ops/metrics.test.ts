@@ -13,7 +13,7 @@ describe('GET /metrics', () => {
   beforeAll(async () => {
     tdb = await createTestDb();
     t = await buildOpsApp(tdb, { clock });
-  });
+  }, 180_000); // opening PGlite takes seconds, minutes on a loaded CI machine
   afterAll(async () => {
     await t.close();
     await tdb.close();

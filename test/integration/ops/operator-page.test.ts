@@ -21,7 +21,7 @@ describe('GET /ops (operator page)', () => {
       .set({ status: 'parked', last_error: 'CRM.REJECTED 400: owner 51234567 is inactive' })
       .where('lead_id', '=', leadId)
       .execute();
-  });
+  }, 180_000); // opening PGlite takes seconds, minutes on a loaded CI machine
   afterAll(async () => {
     await t.close();
     await tdb.close();

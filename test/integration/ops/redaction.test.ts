@@ -27,7 +27,7 @@ describe('log redaction', () => {
         HUBSPOT_CLIENT_SECRET: HUBSPOT_SECRET,
       },
     });
-  });
+  }, 180_000); // opening PGlite takes seconds, minutes on a loaded CI machine
   afterAll(async () => {
     await t.close();
     await tdb.close();
