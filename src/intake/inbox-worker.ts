@@ -17,7 +17,13 @@ import {
   releaseInbox,
   resetStaleInbox,
 } from './inbox-store.ts';
-import { processInboxEvent, type ProcessDeps, type ProcessOutcome } from './process-event.ts';
+import {
+  prefetchLeads,
+  processInboxEvent,
+  type Prefetched,
+  type ProcessDeps,
+  type ProcessOutcome,
+} from './process-event.ts';
 
 export interface InboxWorkerOptions extends Omit<ProcessDeps, 'db' | 'workerId'> {
   handle: DatabaseHandle;
@@ -70,9 +76,9 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
   let active: Promise<number> | null = null;
   let wakeRequested = false;
 
-  async function processRow(row: InboxRow): Promise<void> {
+  async function processRow(row: InboxRow, prefetched: Prefetched): Promise<void> {
     try {
-      const out: ProcessOutcome = await processInboxEvent(deps, row);
+      const out: ProcessOutcome = await processInboxEvent(deps, row, prefetched);
       if (out.outcome === 'routed') opts.onCrmWritesQueued?.();
       log.info(
         { inboxId: row.id, source: row.source, kind: row.kind, ...out },
@@ -101,9 +107,10 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
   /** One claim + process round; returns the number of rows claimed. */
   async function round(honourStop = true): Promise<number> {
     const rows = await claimInbox(opts.handle.db, workerId, batchSize);
+    const prefetched = await prefetchLeads(opts.crm, rows);
     for (const row of rows) {
       if (honourStop && stopping) break; // the rest is released by stop()
-      await processRow(row);
+      await processRow(row, prefetched);
     }
     return rows.length;
   }

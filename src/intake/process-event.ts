@@ -27,7 +27,7 @@ import {
 export interface ProcessDeps {
   db: Kysely<Database>;
   router: Router;
-  crm: Pick<CrmPort, 'system' | 'readLead'>;
+  crm: EnrichingCrm;
   clock: Clock;
   workerId: string;
 }
@@ -38,10 +38,24 @@ export type ProcessOutcome =
   | { outcome: 'gone' }
   | { outcome: 'recorded'; leadId: string | null };
 
-export async function processInboxEvent(deps: ProcessDeps, row: InboxRow): Promise<ProcessOutcome> {
+/** The CRM as the worker uses it: one read per lead, or one batch read per claimed batch. */
+export type EnrichingCrm = Pick<CrmPort, 'system' | 'readLead'> &
+  Partial<Pick<CrmPort, 'readLeads'>>;
+
+/** Leads read ahead for a batch, keyed by `leadRefKey`; absent keys are read one by one. */
+export type Prefetched = Map<string, Lead | null>;
+
+export const leadRefKey = (ref: LeadCrmRef): string =>
+  `${ref.system}:${ref.tenant ?? ''}:${ref.id}`;
+
+export async function processInboxEvent(
+  deps: ProcessDeps,
+  row: InboxRow,
+  prefetched?: Prefetched,
+): Promise<ProcessOutcome> {
   if (row.kind === 'engagement') return recordEngagement(deps, row);
   const p = row.payload as LeadEventPayload;
-  const lead = await enrich(deps.crm, p);
+  const lead = await enrich(deps.crm, p, prefetched);
   if (!lead) {
     await deps.db
       .transaction()
@@ -107,18 +121,59 @@ export async function processInboxEvent(deps: ProcessDeps, row: InboxRow): Promi
  * current record wins over the message's fields). Null when the record no longer exists.
  */
 async function enrich(
-  crm: Pick<CrmPort, 'system' | 'readLead'>,
+  crm: EnrichingCrm,
   p: LeadEventPayload,
+  prefetched?: Prefetched,
 ): Promise<Lead | null> {
   const carried = p.lead ?? {};
-  const hasFields = Object.keys(carried).some((k) => k !== 'crm' && k !== 'id');
-  const sameCrm = crm.system === p.ref.system;
-  if (sameCrm || (!hasFields && p.ref.system !== 'json')) {
-    const fetched = await crm.readLead(p.ref);
+  if (needsRead(crm, p)) {
+    const key = leadRefKey(p.ref);
+    const fetched = prefetched?.has(key) ? prefetched.get(key)! : await crm.readLead(p.ref);
+    const hasFields = Object.keys(carried).some((k) => k !== 'crm' && k !== 'id');
+    const sameCrm = crm.system === p.ref.system;
     if (!fetched) return hasFields && !sameCrm ? withRef(carried, p) : null;
     return withRef({ ...carried, ...fetched }, p);
   }
   return withRef(carried, p);
+}
+
+/** Whether routing this event needs a CRM read (see `enrich`). */
+export function needsRead(crm: Pick<CrmPort, 'system'>, p: LeadEventPayload): boolean {
+  const carried = p.lead ?? {};
+  const hasFields = Object.keys(carried).some((k) => k !== 'crm' && k !== 'id');
+  return crm.system === p.ref.system || (!hasFields && p.ref.system !== 'json');
+}
+
+/**
+ * One batch read (≤ 100 ids per call in the adapters) for every lead of a claimed batch that
+ * needs one, instead of one call per event: HubSpot allows 100–190 calls per 10 s. A failed batch
+ * read is not an error here; the events fall back to single reads and fail one by one.
+ */
+export async function prefetchLeads(crm: EnrichingCrm, rows: InboxRow[]): Promise<Prefetched> {
+  const out: Prefetched = new Map();
+  if (!crm.readLeads) return out;
+  const refs = new Map<string, LeadCrmRef>();
+  for (const row of rows) {
+    if (row.kind === 'engagement') continue;
+    const p = row.payload as LeadEventPayload;
+    if (needsRead(crm, p)) refs.set(leadRefKey(p.ref), p.ref);
+  }
+  if (refs.size < 2) return out;
+  // The adapters key their answer by record id; read one tenant at a time so ids cannot collide.
+  const byTenant = new Map<string, LeadCrmRef[]>();
+  for (const ref of refs.values()) {
+    const t = `${ref.system}:${ref.tenant ?? ''}`;
+    byTenant.set(t, [...(byTenant.get(t) ?? []), ref]);
+  }
+  for (const group of byTenant.values()) {
+    try {
+      const found = await crm.readLeads(group);
+      for (const ref of group) if (found.has(ref.id)) out.set(leadRefKey(ref), found.get(ref.id)!);
+    } catch {
+      // fall back to single reads
+    }
+  }
+  return out;
 }
 
 function withRef(lead: Lead, p: LeadEventPayload): Lead {

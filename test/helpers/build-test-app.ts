@@ -20,28 +20,44 @@ import { routerFromConfig, type Router } from '../../src/intake/router.ts';
 import { createInboxWorker, type InboxWorker } from '../../src/intake/inbox-worker.ts';
 import type { CrmPort } from '../../src/adapters/crm-port.ts';
 import type { Lead } from '../../src/routing/lead.ts';
+import type { EnrichingCrm } from '../../src/intake/process-event.ts';
 
 export const TEST_TOKENS = { intake: 'test-intake-token', admin: 'test-admin-token' };
 export const HUBSPOT_TEST_SECRET = 'yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy';
 export const SALESFORCE_TEST_ORG = '00D000000000001EAA';
 
-export type EnrichingCrm = Pick<CrmPort, 'system' | 'readLead'>;
+export type { EnrichingCrm } from '../../src/intake/process-event.ts';
 
-/** A CRM double that answers `readLead` from a map of `${system}:${id}` → lead (the far side). */
+/**
+ * A CRM double that answers `readLead` / `readLeads` from a map of `${system}:${id}` → lead (the
+ * far side). `reads` lists every record read; `batches` the size of each batch read.
+ */
 export function crmDouble(
   records: Record<string, Lead> = {},
   system: CrmPort['system'] = 'dryrun',
 ) {
   const reads: string[] = [];
-  const crm: EnrichingCrm & { reads: string[]; records: Record<string, Lead> } = {
-    system,
-    reads,
-    records,
-    readLead: async (ref) => {
-      reads.push(`${ref.system}:${ref.id}`);
-      return records[`${ref.system}:${ref.id}`] ?? null;
-    },
-  };
+  const batches: number[] = [];
+  const crm: EnrichingCrm & { reads: string[]; batches: number[]; records: Record<string, Lead> } =
+    {
+      system,
+      reads,
+      batches,
+      records,
+      readLead: async (ref) => {
+        reads.push(`${ref.system}:${ref.id}`);
+        return records[`${ref.system}:${ref.id}`] ?? null;
+      },
+      readLeads: async (refs) => {
+        batches.push(refs.length);
+        const out = new Map<string, Lead | null>();
+        for (const ref of refs) {
+          reads.push(`${ref.system}:${ref.id}`);
+          out.set(ref.id, records[`${ref.system}:${ref.id}`] ?? null);
+        }
+        return out;
+      },
+    };
   return crm;
 }
 

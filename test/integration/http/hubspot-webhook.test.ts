@@ -87,6 +87,7 @@ describe('POST /webhooks/hubspot', () => {
 
     expect(await t.worker.drain()).toBe(3);
     expect(crm.reads.sort()).toEqual(['hubspot:1246965', 'hubspot:1246978', 'hubspot:1246979']);
+    expect(crm.batches).toEqual([3]); // one batch read for the whole delivery, not one call per event
     const decisions = await tdb.db
       .selectFrom('decisions')
       .innerJoin('leads', 'leads.id', 'decisions.lead_id')
