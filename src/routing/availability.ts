@@ -18,7 +18,9 @@ import type { RoutingState } from './decision.ts';
 import type { Duration } from './duration.ts';
 import type { CompiledCalendar } from './calendar.ts';
 import type { CompiledHandler } from './handler-schema.ts';
-import { addBusinessTime, dayAt, nextDay, nextOpening } from './business-time.ts';
+import { addBusinessTimeMs, dayAt, nextDay, nextOpeningMs } from './business-time.ts';
+
+const IGNORE_HOLIDAYS = { ignoreHolidays: true } as const;
 
 export interface AvailabilityOptions {
   /** Calendar the SLA is counted on when the lead type names one; else the handler's own. */
@@ -33,10 +35,10 @@ function slaWindow(
   sla: Duration | string,
   slaCalendar: CompiledCalendar,
 ): { start: number; due: number } {
-  const opts = { ignoreHolidays: true };
+  const ms = at.getTime();
   return {
-    start: nextOpening(slaCalendar, at, opts).getTime(),
-    due: addBusinessTime(slaCalendar, at, sla, opts).getTime(),
+    start: nextOpeningMs(slaCalendar, ms, IGNORE_HOLIDAYS),
+    due: addBusinessTimeMs(slaCalendar, ms, sla, IGNORE_HOLIDAYS),
   };
 }
 

@@ -28,6 +28,7 @@
 import { DateTime } from 'luxon';
 import { parseDuration, type Duration } from './duration.ts';
 import type { CompiledCalendar, DayWindows } from './calendar.ts';
+import { isoWall } from './iso-time.ts';
 
 export class BusinessTimeError extends Error {
   override name = 'BusinessTimeError';
@@ -136,13 +137,64 @@ export function isOpen(cal: CompiledCalendar, at: Date, opts?: BusinessTimeOptio
   return day.windows.some(([s, e]) => ms >= s && ms < e);
 }
 
+// nextOpeningMs / addBusinessMsAt are walkOpen unrolled into plain loops on epoch ms: no visitor
+// closure and no Date per call (the SLA, availability and fallback code call them several times
+// per decision).
+
+/** `nextOpening` on epoch ms. */
+export function nextOpeningMs(
+  cal: CompiledCalendar,
+  fromMs: number,
+  opts?: BusinessTimeOptions,
+): number {
+  let day = dayAt(cal, fromMs);
+  for (let i = 0; i < MAX_DAYS_SEARCHED; i++) {
+    if (!isClosedDay(day, opts)) {
+      const ws = day.windows;
+      for (let k = 0; k < ws.length; k++) {
+        const w = ws[k]!;
+        if (w[1] > fromMs) return w[0] > fromMs ? w[0] : fromMs;
+      }
+    }
+    day = nextDay(cal, day);
+  }
+  return noWorkingTime(cal, fromMs);
+}
+
+/** `addBusinessMs` on epoch ms. */
+export function addBusinessMsAt(
+  cal: CompiledCalendar,
+  fromMs: number,
+  ms: number,
+  opts?: BusinessTimeOptions,
+): number {
+  let remaining = Math.max(0, ms);
+  let day = dayAt(cal, fromMs);
+  for (let i = 0; i < MAX_DAYS_SEARCHED; i++) {
+    if (!isClosedDay(day, opts)) {
+      const ws = day.windows;
+      for (let k = 0; k < ws.length; k++) {
+        const w = ws[k]!;
+        const e = w[1];
+        if (e <= fromMs) continue;
+        const s = w[0] > fromMs ? w[0] : fromMs;
+        if (remaining <= e - s) return s + remaining;
+        remaining -= e - s;
+      }
+    }
+    day = nextDay(cal, day);
+  }
+  return noWorkingTime(cal, fromMs);
+}
+
+function noWorkingTime(cal: CompiledCalendar, fromMs: number): never {
+  throw new BusinessTimeError(
+    `calendar ${cal.name} has no working time in the ${MAX_DAYS_SEARCHED} days after ${new Date(fromMs).toISOString()}: check its weekly windows and holidays`,
+  );
+}
+
 export function nextOpening(cal: CompiledCalendar, at: Date, opts?: BusinessTimeOptions): Date {
-  let found = at.getTime();
-  walkOpen(cal, found, opts, (s) => {
-    found = s;
-    return true;
-  });
-  return new Date(found);
+  return new Date(nextOpeningMs(cal, at.getTime(), opts));
 }
 
 export function addBusinessMs(
@@ -151,17 +203,7 @@ export function addBusinessMs(
   ms: number,
   opts?: BusinessTimeOptions,
 ): Date {
-  let remaining = Math.max(0, ms);
-  let due = from.getTime();
-  walkOpen(cal, due, opts, (s, e) => {
-    if (remaining <= e - s) {
-      due = s + remaining;
-      return true;
-    }
-    remaining -= e - s;
-    return false;
-  });
-  return new Date(due);
+  return new Date(addBusinessMsAt(cal, from.getTime(), ms, opts));
 }
 
 const businessMsOfDay = (day: DayWindows): number =>
@@ -179,11 +221,11 @@ function atOffset(day: DayWindows, offset: number): number {
 
 function addWorkingDays(
   cal: CompiledCalendar,
-  from: Date,
+  fromMs: number,
   days: number,
   opts?: BusinessTimeOptions,
-): Date {
-  const start = nextOpening(cal, from, opts).getTime();
+): number {
+  const start = nextOpeningMs(cal, fromMs, opts);
   let day = dayAt(cal, start);
   let offset = 0;
   for (const [s, e] of day.windows) if (s < start) offset += Math.min(e, start) - s;
@@ -199,8 +241,8 @@ function addWorkingDays(
   }
   const landed = atOffset(day, offset);
   const frac = days - whole;
-  if (frac <= 0) return new Date(landed);
-  return addBusinessMs(cal, new Date(landed), frac * businessMsOfDay(day), opts);
+  if (frac <= 0) return landed;
+  return addBusinessMsAt(cal, landed, frac * businessMsOfDay(day), opts);
 }
 
 const parsedDurations = new Map<string, Duration | null>();
@@ -213,17 +255,27 @@ function durationOf(text: string): Duration | null {
   return d;
 }
 
+/** `addBusinessTime` on epoch ms. */
+export function addBusinessTimeMs(
+  cal: CompiledCalendar,
+  fromMs: number,
+  duration: Duration | string,
+  opts?: BusinessTimeOptions,
+): number {
+  const d = typeof duration === 'string' ? durationOf(duration) : duration;
+  if (!d) throw new BusinessTimeError(`"${String(duration)}" is not a duration (10m, 4h, 2d, 1w)`);
+  if (d.unit === 'd') return addWorkingDays(cal, fromMs, d.value, opts);
+  if (d.unit === 'w') return addWorkingDays(cal, fromMs, d.value * cal.workingDaysPerWeek, opts);
+  return addBusinessMsAt(cal, fromMs, d.ms, opts);
+}
+
 export function addBusinessTime(
   cal: CompiledCalendar,
   from: Date,
   duration: Duration | string,
   opts?: BusinessTimeOptions,
 ): Date {
-  const d = typeof duration === 'string' ? durationOf(duration) : duration;
-  if (!d) throw new BusinessTimeError(`"${String(duration)}" is not a duration (10m, 4h, 2d, 1w)`);
-  if (d.unit === 'd') return addWorkingDays(cal, from, d.value, opts);
-  if (d.unit === 'w') return addWorkingDays(cal, from, d.value * cal.workingDaysPerWeek, opts);
-  return addBusinessMs(cal, from, d.ms, opts);
+  return new Date(addBusinessTimeMs(cal, from.getTime(), duration, opts));
 }
 
 export function businessMsBetween(
@@ -272,14 +324,19 @@ const FORMAT_CACHE_LIMIT = 20_000;
 
 /** `Sat 2026-11-28 07:10 PST`: how traces show an instant to a human. */
 export function formatLocal(cal: CompiledCalendar, at: Date): string {
+  return formatLocalMs(cal, at.getTime());
+}
+
+/** `formatLocal` on epoch ms. */
+export function formatLocalMs(cal: CompiledCalendar, ms: number): string {
   // Offsets change only on whole minutes, so one minute always formats the same way.
-  const minute = Math.floor(at.getTime() / 60_000);
+  const minute = Math.floor(ms / 60_000);
   let byMinute = formatted.get(cal.zone);
   if (!byMinute) formatted.set(cal.zone, (byMinute = new Map()));
   let text = byMinute.get(minute);
   if (text === undefined) {
     if (byMinute.size >= FORMAT_CACHE_LIMIT) byMinute.clear();
-    text = formatMinute(cal, at);
+    text = formatMinute(cal, new Date(ms));
     byMinute.set(minute, text);
   }
   return text;
@@ -296,10 +353,25 @@ function formatMinute(cal: CompiledCalendar, at: Date): string {
   return `${WEEKDAYS[w.getUTCDay()]} ${w.getUTCFullYear()}-${pad(w.getUTCMonth() + 1)}-${pad(w.getUTCDate())} ${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())} ${name}`;
 }
 
+/** Offset in minutes → `-08:00` / `+05:30` (offsets are few; formatted once each). */
+const offsetTexts = new Map<number, string>();
+function offsetText(offset: number): string {
+  let t = offsetTexts.get(offset);
+  if (t === undefined) {
+    const abs = Math.abs(offset);
+    t = `${offset < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+    if (offsetTexts.size < 1_000) offsetTexts.set(offset, t);
+  }
+  return t;
+}
+
 /** ISO 8601 with the calendar zone's offset, e.g. `2026-11-28T07:10:00.000-08:00`. */
 export function isoLocal(cal: CompiledCalendar, at: Date): string {
-  const { w, offset } = wall(cal, at.getTime());
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset);
-  return `${w.toISOString().slice(0, 23)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return isoLocalMs(cal, at.getTime());
+}
+
+/** `isoLocal` on epoch ms: integer formatting (iso-time.ts), no Date, no toISOString. */
+export function isoLocalMs(cal: CompiledCalendar, ms: number): string {
+  const offset = offsetAt(cal, ms);
+  return `${isoWall(ms + offset * 60_000)}${offsetText(offset)}`;
 }

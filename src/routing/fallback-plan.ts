@@ -22,7 +22,8 @@ import type { CompiledCalendar } from './calendar.ts';
 import type { HandlerConfig } from './handler-schema.ts';
 import type { FallbackActionConfig, FallbackCheckpointConfig } from './fallback-schema.ts';
 import { parseDuration } from './duration.ts';
-import { addBusinessTime, formatLocal } from './business-time.ts';
+import { addBusinessTimeMs, formatLocalMs } from './business-time.ts';
+import { isoUtc } from './iso-time.ts';
 import { compileTemplate } from './first-touch.ts';
 
 export interface FallbackCheckContext {
@@ -208,17 +209,22 @@ export function resolveFallbackPlan(
 ): { plan: PlannedCheckpoint[]; trace: TraceStep[] } {
   const plan: PlannedCheckpoint[] = [];
   const trace: TraceStep[] = [];
-  (checkpoints ?? []).forEach((cp, i) => {
-    const due = addBusinessTime(calendar, decidedAt, cp.after);
+  if (!checkpoints) return { plan, trace };
+  const at = decidedAt.getTime();
+  for (let i = 0; i < checkpoints.length; i++) {
+    const cp = checkpoints[i]!;
+    // Epoch ms and integer ISO formatting (iso-time.ts): Date#toISOString alone was ~6% of a
+    // full decision here.
+    const due = addBusinessTimeMs(calendar, at, cp.after);
     const { branches, text } = prepare(cp);
     const id = cp.id ?? `cp${i + 1}`;
-    plan.push({ id, after: cp.after, dueUtc: due.toISOString(), branches });
+    plan.push({ id, after: cp.after, dueUtc: isoUtc(due), branches });
     trace.push({
       stage: 'fallback',
       ruleId: id,
       outcome: 'info',
-      reason: `${id} after ${cp.after} (${formatLocal(calendar, due)}): ${text}`,
+      reason: `${id} after ${cp.after} (${formatLocalMs(calendar, due)}): ${text}`,
     });
-  });
+  }
   return { plan, trace };
 }

@@ -77,6 +77,8 @@ export interface TimingAndTouchInput {
   problem: string | null;
   productLine?: CatalogRef | null;
   caseStudy?: CatalogRef | null;
+  /** Render the first touch when the type has one (default true). */
+  render?: boolean;
 }
 
 export function decideTimingAndTouch(input: TimingAndTouchInput): {
@@ -89,7 +91,7 @@ export function decideTimingAndTouch(input: TimingAndTouchInput): {
   const sla = computeSla(t.sla, choice.slaCalendar, now);
   const trace: TraceStep[] = [sla.trace];
   let firstTouch: FirstTouch | null = null;
-  const ft = t.first_touch ? compiledFirstTouch(t.first_touch) : null;
+  const ft = t.first_touch && input.render !== false ? compiledFirstTouch(t.first_touch) : null;
   if (ft) {
     const r = renderFirstTouch(ft, {
       lead: input.lead,
@@ -105,6 +107,6 @@ export function decideTimingAndTouch(input: TimingAndTouchInput): {
     trace.push(...r.trace);
   }
   const plan = resolveFallbackPlan(t.fallback, choice.slaCalendar, now);
-  trace.push(...plan.trace);
+  for (const step of plan.trace) trace.push(step);
   return { sla: sla.due, firstTouch, fallbackPlan: plan.plan, trace };
 }

@@ -15,6 +15,7 @@ import type { CatalogRef } from './first-touch.ts';
 import type { Lead } from './lead.ts';
 import { decideTimingAndTouch } from './lead-type-parts.ts';
 import type { RoutingConfig } from './routing-config.ts';
+import { isoUtc } from './iso-time.ts';
 
 export interface RouteOptions {
   /** Render the first touch (default true). The bench measures decisions without it too. */
@@ -66,7 +67,9 @@ export function route(
   }
 
   const parts = decideTimingAndTouch({
-    leadType: render ? type : { ...type, first_touch: undefined },
+    // A flag rather than a copy of the type without first_touch: the spread cost ~1% per decision.
+    leadType: type,
+    render,
     choice,
     lead,
     now,
@@ -74,10 +77,18 @@ export function route(
     productLine,
     caseStudy,
   });
-  const [slaStep, ...restParts] = parts.trace;
+  // One array, filled in order (classify, assignee, SLA, catalog picks, rendering and fallback),
+  // instead of spreading five arrays into a new one.
+  const trace: TraceStep[] = c.trace;
+  for (const step of choice.trace) trace.push(step);
+  const partsTrace = parts.trace;
+  if (partsTrace.length > 0) trace.push(partsTrace[0]!);
+  for (const step of catalogTrace) trace.push(step);
+  for (let i = 1; i < partsTrace.length; i++) trace.push(partsTrace[i]!);
   return {
     configHash: config.hash,
-    decidedAt: now.toISOString(),
+    // Integer ISO formatting (iso-time.ts): Date#toISOString here was ~10% of a decision.
+    decidedAt: isoUtc(now.getTime()),
     leadType: c.leadType.id,
     problem: c.problem?.problem ?? null,
     assignee: choice.assignee,
@@ -86,12 +97,6 @@ export function route(
     firstTouch: parts.firstTouch,
     fallbackPlan: parts.fallbackPlan,
     poolIncrement: choice.poolIncrement,
-    trace: [
-      ...c.trace,
-      ...choice.trace,
-      ...(slaStep ? [slaStep] : []),
-      ...catalogTrace,
-      ...restParts,
-    ],
+    trace,
   };
 }
