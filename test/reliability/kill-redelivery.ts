@@ -45,18 +45,31 @@ export function seedHubSpot(double: HubSpotDouble, contacts: number, firstId: nu
   HUBSPOT_OWNERS.forEach((id, i) => double.addOwner(id, `owner.${i}@example.com`));
   const industries = ['Software', 'Manufacturing', 'Healthcare', 'Retail', 'Finance'];
   const countries = ['US', 'DE', 'GB', 'FR', 'JP', 'BR'];
-  for (let i = 0; i < contacts; i++) {
-    double.addContact(String(firstId + i), {
-      email: `lead${i}@company${i % 97}.example.com`,
-      firstname: `Lead${i}`,
-      lastname: 'Reliability',
-      company: `Company ${i % 97}`,
-      jobtitle: i % 3 === 0 ? 'VP Operations' : 'Engineer',
-      industry: industries[i % industries.length]!,
-      country: countries[i % countries.length]!,
-      numemployees: String(10 + ((i * 37) % 5000)),
-      createdate: new Date(Date.now() - 60_000).toISOString(),
+  // 97 companies of every size band, so leads fall into every lead type (some with fallback plans).
+  const sizes = [20, 60, 150, 400, 1200];
+  for (let k = 0; k < 97; k++)
+    double.addCompany(String(9_000_000 + k), {
+      name: `Company ${k}`,
+      domain: `company${k}.example.com`,
+      numberofemployees: String(sizes[k % sizes.length]),
+      industry: industries[k % industries.length]!,
     });
+  for (let i = 0; i < contacts; i++) {
+    double.addContact(
+      String(firstId + i),
+      {
+        email: `lead${i}@company${i % 97}.example.com`,
+        firstname: `Lead${i}`,
+        lastname: 'Reliability',
+        company: `Company ${i % 97}`,
+        jobtitle: i % 3 === 0 ? 'VP Operations' : 'Engineer',
+        industry: industries[i % industries.length]!,
+        country: countries[i % countries.length]!,
+        numemployees: String(10 + ((i * 37) % 5000)),
+        createdate: new Date(Date.now() - 60_000).toISOString(),
+      },
+      [String(9_000_000 + (i % 97))],
+    );
   }
 }
 
