@@ -113,16 +113,13 @@ export function registerDbGauges(m: Metrics, deps: DbGaugeDeps): void {
     registers,
     async collect() {
       await guard('switchboard_fallbacks_fired', async () => {
+        // The firing stores `branch`, 1-based, or null when no branch matched (fire-checkpoint.ts).
         const r = await sql<{ checkpoint: string; branch: string | null; n: string }>`
-          select checkpoint_id as checkpoint,
-                 coalesce(outcome->>'branchIndex', outcome->>'branch') as branch,
-                 count(*)::text as n
+          select checkpoint_id as checkpoint, outcome->>'branch' as branch, count(*)::text as n
           from timers where status = 'fired' group by 1, 2`.execute(deps.db);
         this.reset();
         for (const row of r.rows) {
-          const b = row.branch;
-          const label =
-            b === null || b === '' ? 'none' : /^\d+$/.test(b) ? String(Number(b) + 1) : b;
+          const label = row.branch === null || row.branch === '' ? 'none' : row.branch;
           this.inc({ checkpoint: row.checkpoint, branch: label }, Number(row.n));
         }
       });

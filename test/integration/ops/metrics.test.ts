@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+import { sql } from 'kysely';
 import { manualClock } from '../../../src/clock.ts';
 import { createCrm } from '../../../src/adapters/create-crm.ts';
 import { createOutboxRunner } from '../../../src/outbox/outbox-runner.ts';
@@ -119,6 +120,24 @@ describe('GET /metrics', () => {
     ).toBe(1);
     expect(
       sample(text, 'switchboard_decisions_total', { lead_type: 'strategic', handler: 'dana' }),
+    ).toBe(1);
+  });
+
+  it('counts fired fallback checkpoints by branch, from the timers the poller completed', async () => {
+    // Two firings as fire-checkpoint.ts records them: branch 2 matched; no branch matched.
+    await sql`
+      insert into timers (lead_id, decision_id, checkpoint_id, key, run_at, status, config_hash,
+                          plan, since, outcome, fired_at, lateness_ms)
+      select lead_id, id, 'day2', 'metrics:' || n, decided_at, 'fired', config_hash, '{}'::jsonb,
+             decided_at, o::jsonb, decided_at, 1500
+      from decisions,
+           (values (1, '{"branch": 2}'), (2, '{"branch": null}')) as v(n, o)`.execute(tdb.db);
+    const text = await scrape();
+    expect(sample(text, 'switchboard_fallbacks_fired', { checkpoint: 'day2', branch: '2' })).toBe(
+      1,
+    );
+    expect(
+      sample(text, 'switchboard_fallbacks_fired', { checkpoint: 'day2', branch: 'none' }),
     ).toBe(1);
   });
 
