@@ -31,6 +31,8 @@ const logDir = path.join(os.tmpdir(), `switchboard-reliability-${process.pid}`);
 
 interface Suite {
   name: string;
+  /** Runs only when named in --only. */
+  optIn?: boolean;
   run: () => Promise<SuiteResult>;
 }
 
@@ -109,7 +111,7 @@ function table(rows: Array<SuiteResult | StoredResult>, withDate = false): strin
 
 async function main(): Promise<number> {
   mkdirSync(logDir, { recursive: true });
-  const selected = SUITES.filter((s) => !only || only.some((o) => s.name.includes(o)));
+  const selected = SUITES.filter((s) => (only ? only.some((o) => s.name.includes(o)) : !s.optIn));
   const results: SuiteResult[] = [];
   const started = new Date();
   for (const s of selected) {
