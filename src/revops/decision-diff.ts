@@ -14,7 +14,11 @@ export interface DecisionSummary {
   pool: string | null;
   backup: string | null;
   slaDue: string | null;
-  /** `channel: subject` of the first touch, or null when none was rendered. */
+  /**
+   * Replay: the type's first-touch template (`channel: subject template #body-hash`), so a change
+   * of template shows and a different lead name does not. Stored decisions (shadow): the rendered
+   * `channel: subject`.
+   */
   firstTouch: string | null;
 }
 
@@ -27,7 +31,7 @@ export const DIFF_FIELDS: readonly DiffField[] = [
   'firstTouch',
 ];
 
-export function summarize(d: Decision): DecisionSummary {
+export function summarize(d: Decision, firstTouch?: string | null): DecisionSummary {
   return {
     type: d.leadType,
     handler: d.assignee.handlerId,
@@ -35,7 +39,12 @@ export function summarize(d: Decision): DecisionSummary {
     pool: d.assignee.pool ?? null,
     backup: d.backup?.handlerId ?? null,
     slaDue: d.sla?.dueUtc ? new Date(d.sla.dueUtc).toISOString() : null,
-    firstTouch: d.firstTouch ? `${d.firstTouch.channel}: ${d.firstTouch.subject}` : null,
+    firstTouch:
+      firstTouch !== undefined
+        ? firstTouch
+        : d.firstTouch
+          ? `${d.firstTouch.channel}: ${d.firstTouch.subject}`
+          : null,
   };
 }
 

@@ -4,11 +4,12 @@
  * arrival order, so a pool behaves as it would have under that config. A lead that cannot be
  * re-decided (invalid record, no clock, a routing error) is listed with the reason, never dropped.
  */
-import { emptyRoutingState, type Decision, type RoutingState } from '../routing/decision.ts';
+import { emptyRoutingState, type RoutingState } from '../routing/decision.ts';
 import { LeadSchema, type Lead } from '../routing/lead.ts';
 import { applyPoolIncrement } from '../routing/pool.ts';
 import { route } from '../routing/route.ts';
 import type { RoutingConfig } from '../routing/routing-config.ts';
+import { createHash } from 'node:crypto';
 import {
   diffDecisions,
   summarize,
@@ -78,8 +79,9 @@ export interface ReplayOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Summaries, not whole decisions: 10,000 leads × two decisions with traces is mostly garbage. */
 export type DecisionPair =
-  | { lead: ReplayLead; at: Date; before: Decision; after: Decision }
+  | { lead: ReplayLead; at: Date; before: DecisionSummary; after: DecisionSummary }
   | { lead: ReplayLead; error: string };
 
 /** Routes every lead under both configs (oldest first, so pool turns follow arrival order). */
@@ -127,11 +129,18 @@ function decidePair(
   if (!clock || Number.isNaN(clock.getTime()))
     return { lead: l, error: 'no decision time and no created_at: pass --at to replay it' };
   try {
-    const before = route(base, lead, clock, stateA);
-    const after = route(proposed, lead, clock, stateB);
+    // Templates are compared as written, not rendered: rendering is most of a decision's cost
+    // and a rendered text differs for every lead anyway.
+    const before = route(base, lead, clock, stateA, { render: false });
+    const after = route(proposed, lead, clock, stateB, { render: false });
     if (before.poolIncrement) applyPoolIncrement(stateA.poolCounts, before.poolIncrement);
     if (after.poolIncrement) applyPoolIncrement(stateB.poolCounts, after.poolIncrement);
-    return { lead: l, at: clock, before, after };
+    return {
+      lead: l,
+      at: clock,
+      before: summarize(before, templateId(base, before.leadType)),
+      after: summarize(after, templateId(proposed, after.leadType)),
+    };
   } catch (err) {
     return { lead: l, error: `routing failed: ${(err as Error).message}` };
   }
@@ -162,8 +171,7 @@ export function compareDecisionPairs(
       unreplayable.push({ id: p.lead.id, label: p.lead.label, reason: p.error });
       continue;
     }
-    const before = summarize(p.before);
-    const after = summarize(p.after);
+    const { before, after } = p;
     bump(types, before.type, 'before');
     bump(types, after.type, 'after');
     bump(handlers, before.handler, 'before');
@@ -202,6 +210,21 @@ export function compareDecisionPairs(
     leftCatchAll,
     catchAll,
   };
+}
+
+const templateCache = new WeakMap<RoutingConfig, Map<string, string | null>>();
+
+/** `email: {{ lead.company }}: {{ problem }} #1a2b3c`: the type's first touch as configured. */
+export function templateId(config: RoutingConfig, leadType: string): string | null {
+  let m = templateCache.get(config);
+  if (!m) templateCache.set(config, (m = new Map()));
+  if (m.has(leadType)) return m.get(leadType)!;
+  const ft = config.leadTypes.find((t) => t.id === leadType)?.def.first_touch;
+  const id = ft
+    ? `${ft.channel ?? 'email'}: ${ft.subject} #${createHash('sha256').update(ft.body).digest('hex').slice(0, 6)}`
+    : null;
+  m.set(leadType, id);
+  return id;
 }
 
 export const catchAllOf = (c: RoutingConfig): string => c.leadTypes.at(-1)?.id ?? '';

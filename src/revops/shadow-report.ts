@@ -6,6 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Decision } from '../routing/decision.ts';
+import { summarize } from './decision-diff.ts';
 import { compareDecisionPairs, type DecisionPair, type ReplayReport } from './replay.ts';
 import { leadLabel, type LeadWindow } from './stored-leads.ts';
 
@@ -41,7 +42,7 @@ export async function shadowReport(
       at: new Date(r.decided_at),
     };
     return r.shadow
-      ? { lead, at: lead.at, before: r.live, after: r.shadow }
+      ? { lead, at: lead.at, before: summarize(r.live), after: summarize(r.shadow) }
       : { lead, error: `shadow config failed: ${r.error ?? 'no decision recorded'}` };
   });
   const mostCommon = (xs: string[]) => {
