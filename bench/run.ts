@@ -22,6 +22,7 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'classify', load: () => import('./classify.bench.ts') },
   { name: 'decision', load: () => import('./decision.bench.ts') },
   { name: 'crm', load: () => import('./crm.bench.ts') },
+  { name: 'replay', load: () => import('./replay.bench.ts') },
   { name: 'intake', load: () => import('./intake.bench.ts') },
   { name: 'end-to-end', load: () => import('./end-to-end.bench.ts') },
 ];
