@@ -17,7 +17,7 @@ import type { Lead } from './lead.ts';
 import type { CompiledCalendar } from './calendar.ts';
 import type { CompiledHandler } from './handler-schema.ts';
 import type { People } from './people.ts';
-import { unavailability } from './availability.ts';
+import { unavailability, type AvailabilityOptions } from './availability.ts';
 import { pickFromPool } from './pool.ts';
 
 export interface AssignmentRule {
@@ -51,15 +51,14 @@ type Candidate =
   | { via: 'pool'; pool: string; label: string };
 
 function toAssignee(h: CompiledHandler, via: Assignee['via'], pool?: string): Assignee {
-  return {
-    via,
-    handlerId: h.id,
-    name: h.name,
-    ...(h.title !== undefined ? { title: h.title } : {}),
-    ...(h.email !== undefined ? { email: h.email } : {}),
-    ownerIds: { ...h.owner },
-    ...(pool !== undefined ? { pool } : {}),
-  };
+  // Built key by key in the order the spread-built object had (decisions are stored as JSON and
+  // replay compares them), without the intermediate objects of conditional spreads.
+  const a = { via, handlerId: h.id, name: h.name } as Assignee;
+  if (h.title !== undefined) a.title = h.title;
+  if (h.email !== undefined) a.email = h.email;
+  a.ownerIds = { ...h.owner };
+  if (pool !== undefined) a.pool = pool;
+  return a;
 }
 
 function accountOwner(people: People, lead: Lead, trace: TraceStep[]): string | null {
@@ -91,6 +90,41 @@ function accountOwner(people: People, lead: Lead, trace: TraceStep[]): string | 
   return null;
 }
 
+/**
+ * What chooseAssignee needs from a lead type that does not depend on the lead: the chain after the
+ * account owner with its labels, and the type's calendar. Built once per (rule, people) and kept
+ * in a WeakMap, so a reloaded config builds afresh. Lookups that fail are kept as `undefined` and
+ * reported when the chain reaches them, exactly as before.
+ */
+interface RulePlan {
+  people: People;
+  typeCalendar: CompiledCalendar | undefined;
+  chain: Candidate[];
+}
+const plans = new WeakMap<AssignmentRule, RulePlan>();
+
+function planFor(people: People, rule: AssignmentRule): RulePlan {
+  const known = plans.get(rule);
+  if (known && known.people === people) return known;
+  const chain: Candidate[] = [];
+  if (rule.handler)
+    chain.push({ via: 'handler', id: rule.handler, label: `handler ${rule.handler}` });
+  if (rule.backup) chain.push({ via: 'backup', id: rule.backup, label: `backup ${rule.backup}` });
+  if (rule.pool) chain.push({ via: 'pool', pool: rule.pool, label: `pool ${rule.pool}` });
+  chain.push({
+    via: 'catch_all',
+    id: people.catchAll,
+    label: `catch-all owner ${people.catchAll}`,
+  });
+  const plan: RulePlan = {
+    people,
+    typeCalendar: rule.calendar ? people.calendars.get(rule.calendar) : undefined,
+    chain,
+  };
+  plans.set(rule, plan);
+  return plan;
+}
+
 export function chooseAssignee(
   people: People,
   rule: AssignmentRule,
@@ -98,60 +132,59 @@ export function chooseAssignee(
   at: Date,
   state: RoutingState,
 ): AssigneeChoice {
+  // Per-type parts come from planFor; the loop below avoids per-call closures and Sets (this
+  // function and its pool pick were ~16% of a full decision).
   const trace: TraceStep[] = [];
-  const typeCalendar = rule.calendar ? people.calendars.get(rule.calendar) : undefined;
+  const plan = planFor(people, rule);
+  const typeCalendar = plan.typeCalendar;
   if (rule.calendar && !typeCalendar)
     throw new AssignmentError(`lead type ${rule.id}: calendar "${rule.calendar}" is not defined`);
-  const availOpts = { state, ...(typeCalendar ? { slaCalendar: typeCalendar } : {}) };
+  const availOpts: AvailabilityOptions = typeCalendar
+    ? { state, slaCalendar: typeCalendar }
+    : { state };
 
-  const candidates: Candidate[] = [];
+  let candidates = plan.chain;
   if (rule.account_owner_wins) {
     const id = accountOwner(people, lead, trace);
-    if (id) candidates.push({ via: 'account_owner', id, label: `account owner ${id}` });
+    if (id)
+      candidates = [{ via: 'account_owner', id, label: `account owner ${id}` }, ...candidates];
   }
-  if (rule.handler)
-    candidates.push({ via: 'handler', id: rule.handler, label: `handler ${rule.handler}` });
-  if (rule.backup)
-    candidates.push({ via: 'backup', id: rule.backup, label: `backup ${rule.backup}` });
-  if (rule.pool) candidates.push({ via: 'pool', pool: rule.pool, label: `pool ${rule.pool}` });
-  candidates.push({
-    via: 'catch_all',
-    id: people.catchAll,
-    label: `catch-all owner ${people.catchAll}`,
-  });
 
-  // Skip steps wait for the next candidate's label, so each reads "… → backup dana".
-  let pending: TraceStep[] = [];
-  const flush = (next: string) => {
-    for (const s of pending) trace.push({ ...s, reason: `${s.reason} → ${next}` });
-    pending = [];
-  };
-  const tried = new Set<string>();
-  const skipped = new Set<string>();
+  // Skip steps wait for the next candidate's label, so each reads "… → backup dana". They are
+  // fresh objects made for this decision, so the label is appended in place.
+  const pending: TraceStep[] = [];
+  const tried: string[] = [];
+  const skipped: string[] = [];
   let choice: { h: CompiledHandler; via: Assignee['via']; pool?: string } | null = null;
   let poolIncrement: PoolIncrement | null = null;
 
   for (const c of candidates) {
-    flush(c.label);
+    if (pending.length > 0) {
+      for (const s of pending) {
+        s.reason = `${s.reason} → ${c.label}`;
+        trace.push(s);
+      }
+      pending.length = 0;
+    }
     if (c.via === 'pool') {
       const pool = people.pools.get(c.pool);
       if (!pool) throw new AssignmentError(`lead type ${rule.id}: pool "${c.pool}" is not defined`);
       const pick = pickFromPool(pool, people.handlers, at, state.poolCounts[c.pool], (h) =>
         unavailability(h, at, rule.sla, availOpts),
       );
-      const last = pick.trace[pick.trace.length - 1];
+      const steps = pick.trace;
       if (pick.member && pick.increment) {
-        trace.push(...pick.trace);
+        for (const s of steps) trace.push(s);
         choice = { h: pick.member, via: 'pool', pool: c.pool };
         poolIncrement = pick.increment;
         break;
       }
-      trace.push(...pick.trace.slice(0, -1));
-      if (last) pending.push(last);
+      for (let i = 0; i < steps.length - 1; i++) trace.push(steps[i]!);
+      if (steps.length > 0) pending.push(steps[steps.length - 1]!);
       continue;
     }
-    if (tried.has(c.id) && c.via !== 'catch_all') continue;
-    tried.add(c.id);
+    if (c.via !== 'catch_all' && tried.includes(c.id)) continue;
+    tried.push(c.id);
     const h = people.handlers.get(c.id);
     if (!h) throw new AssignmentError(`lead type ${rule.id}: handler "${c.id}" is not defined`);
     const why = unavailability(h, at, rule.sla, availOpts);
@@ -168,8 +201,14 @@ export function chooseAssignee(
       choice = { h, via: c.via };
       break;
     }
-    skipped.add(h.id);
-    pending.push({ stage: 'availability', ruleId: h.id, outcome: 'skipped', reason: why });
+    skipped.push(h.id);
+    const step: TraceStep = {
+      stage: 'availability',
+      ruleId: h.id,
+      outcome: 'skipped',
+      reason: why,
+    };
+    pending.push(step);
   }
   if (!choice) throw new AssignmentError(`lead type ${rule.id}: no candidate owner`); // unreachable: catch-all
 
@@ -178,7 +217,7 @@ export function chooseAssignee(
     assignee: toAssignee(choice.h, choice.via, choice.pool),
     handler: choice.h,
     backup:
-      backupHandler && backupHandler.id !== choice.h.id && !skipped.has(backupHandler.id)
+      backupHandler && backupHandler.id !== choice.h.id && !skipped.includes(backupHandler.id)
         ? { handlerId: backupHandler.id, name: backupHandler.name }
         : null,
     poolIncrement,

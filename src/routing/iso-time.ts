@@ -38,23 +38,42 @@ function civilFromDays(days: number): [number, number, number] {
   return [yoe + era * 400 + (month <= 2 ? 1 : 0), month, day];
 }
 
+/** Minute of the day → `THH:MM:`. */
+const HM = Array.from({ length: 1440 }, (_, i) => `T${P2[Math.floor(i / 60)]}:${P2[i % 60]}:`);
+
+/**
+ * Day number → `YYYY-MM-DD`, direct-mapped on the low bits: a decision formats a handful of
+ * nearby days. Pure memo (same day, same text). With it the whole formatting is ~65 ns against
+ * ~240 ns computing the date every time and ~900 ns for toISOString (node 20, this machine).
+ */
+const DAY_SLOTS = 64;
+const dayKeys = new Float64Array(DAY_SLOTS).fill(Number.NaN);
+const dayTexts: string[] = new Array<string>(DAY_SLOTS).fill('');
+
+function dayText(days: number): string {
+  const slot = days & (DAY_SLOTS - 1);
+  if (dayKeys[slot] === days) return dayTexts[slot]!;
+  const [y, m, d] = civilFromDays(days);
+  const text = `${P4(y)}-${P2[m]}-${P2[d]}`;
+  dayKeys[slot] = days;
+  dayTexts[slot] = text;
+  return text;
+}
+
 /** `YYYY-MM-DDTHH:MM:SS.mmm` of `ms` read as UTC; null when the fast form does not apply. */
 function wallText(ms: number): string | null {
   if (!(ms >= MIN_FAST && ms < MAX_FAST) || !Number.isInteger(ms)) return null;
   const days = Math.floor(ms / MS_DAY);
-  let rest = ms - days * MS_DAY;
-  const [y, m, d] = civilFromDays(days);
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const min = Math.floor(rest / 60_000);
-  rest -= min * 60_000;
-  const s = Math.floor(rest / 1000);
-  return `${P4(y)}-${P2[m]}-${P2[d]}T${P2[h]}:${P2[min]}:${P2[s]}.${P3[rest - s * 1000]}`;
+  const rest = ms - days * MS_DAY;
+  const minute = Math.floor(rest / 60_000);
+  const sm = rest - minute * 60_000;
+  const s = Math.floor(sm / 1000);
+  return dayText(days) + HM[minute]! + P2[s]! + '.' + P3[sm - s * 1000]!;
 }
 
 export function isoUtc(ms: number): string {
   const t = wallText(ms);
-  return t === null ? new Date(ms).toISOString() : `${t}Z`;
+  return t === null ? new Date(ms).toISOString() : t + 'Z';
 }
 
 export function isoWall(ms: number): string {
