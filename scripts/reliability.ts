@@ -138,7 +138,8 @@ async function main(): Promise<number> {
       });
     }
   }
-  const command = `npm run test:reliability -- --scale=${scale}${only ? ` --only=${only.join(',')}` : ''}`;
+  const command =
+    `npm run test:reliability -- ${args.filter((a) => !a.startsWith('--ci-json')).join(' ')}`.trimEnd();
   const out = [
     table(results),
     '',
@@ -174,7 +175,9 @@ async function main(): Promise<number> {
       if (i >= 0) kept[i] = row;
       else kept.push(row);
     }
-    writeFileSync(store, `${JSON.stringify(kept, null, 2)}\n`);
+    // Formatted as `prettier --check .` (in .ci/run) expects it.
+    const prettier = await import('prettier');
+    writeFileSync(store, await prettier.format(JSON.stringify(kept), { parser: 'json' }));
     const doc = path.join(ROOT, 'docs/reliability.md');
     const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Reliability\n';
     const block = [
