@@ -8,7 +8,10 @@
  * - `isOpen(cal, at: Date, opts?): boolean`
  * - `nextOpening(cal, at: Date, opts?): Date` (= `at` when open)
  * - `businessMsBetween(cal, a: Date, b: Date, opts?): number` (0 when b ≤ a)
- * - `localDate(cal, at: Date): string`, `formatLocal(cal, at: Date): string` (for traces)
+ * - `localDate(cal, at: Date): string`, `formatLocal(cal, at: Date): string` (for traces),
+ *   `isoLocal(cal, at: Date): string` (ISO 8601 with the zone's offset)
+ * - The same on epoch ms for the per-decision hot path (no Date allocated):
+ *   `addBusinessTimeMs`, `addBusinessMsAt`, `nextOpeningMs`, `formatLocalMs`, `isoLocalMs`
  * - `BusinessTimeError`
  * `opts.ignoreHolidays` counts holidays as ordinary weekdays (used to find the SLA window a person
  * would have had, to decide whether a holiday makes them unavailable).
