@@ -17,6 +17,7 @@ import type { RoutingConfig } from '../routing/routing-config.ts';
 import { planActions, type PlannedEffects, type QueuedWrite } from './actions.ts';
 import { evaluateCheckpoint } from './evaluate-checkpoint.ts';
 import type { FireTimer } from './poller.ts';
+import { incrementPool } from '../intake/pool-count-store.ts';
 import type { FallbackPlanner } from './reassign.ts';
 import {
   cancelTimers,
@@ -224,19 +225,7 @@ async function storeReassignment(
             ${d.decidedAt}::timestamptz, ${JSON.stringify(d)}::jsonb)
     returning id::text as id`.execute(trx);
   const decisionId = rows[0]!.id;
-  if (d.poolIncrement) {
-    const inc = d.poolIncrement;
-    const periods: Array<[string, string]> = [
-      ['total', ''],
-      ['day', inc.day],
-      ['week', inc.week],
-    ];
-    await sql`
-      insert into pool_counts (pool, member, period, period_key, count)
-      values ${sql.join(periods.map(([p, k]) => sql`(${inc.pool}, ${inc.member}, ${p}, ${k}, 1)`))}
-      on conflict (pool, member, period, period_key)
-      do update set count = pool_counts.count + 1, updated_at = now()`.execute(trx);
-  }
+  if (d.poolIncrement) await incrementPool(trx, d.poolIncrement);
   await cancelTimers(trx, {
     leadId: timer.leadId,
     exceptTimerId: timer.id,

@@ -6,10 +6,13 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { json } from '../db/database.ts';
-import type { Decision, PoolIncrement, RoutingState } from '../routing/decision.ts';
+import type { Decision, RoutingState } from '../routing/decision.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import type { CrmSystem, RoutingWrite } from '../adapters/crm-port.ts';
 import { formatDecision } from '../routing/trace-format.ts';
+
+// Shared with the fallback firer's reassignments: one definition of the counter upsert.
+export { incrementPool } from './pool-count-store.ts';
 
 type Trx = Transaction<Database>;
 
@@ -77,19 +80,6 @@ export async function readRoutingState(trx: Trx): Promise<RoutingState> {
     else if (r.period === 'week') m.week = { key: r.period_key, count };
   }
   return { poolCounts };
-}
-
-export async function incrementPool(trx: Trx, inc: PoolIncrement): Promise<void> {
-  const periods: Array<[string, string]> = [
-    ['total', ''],
-    ['day', inc.day],
-    ['week', inc.week],
-  ];
-  await sql`
-    insert into pool_counts (pool, member, period, period_key, count)
-    values ${sql.join(periods.map(([p, k]) => sql`(${inc.pool}, ${inc.member}, ${p}, ${k}, 1)`))}
-    on conflict (pool, member, period, period_key)
-    do update set count = pool_counts.count + 1, updated_at = now()`.execute(trx);
 }
 
 export async function insertDecision(
