@@ -17,6 +17,7 @@ import { loadShadowRouter } from './revops/shadow-router.ts';
 import { createInboxWorker, type InboxWorker } from './intake/inbox-worker.ts';
 import type { CrmPort } from './adapters/crm-port.ts';
 import { createCrm, crmSettingsFromEnv } from './adapters/create-crm.ts';
+import { reportHandlerOwners, type HandlerOwnerReport } from './adapters/report-handler-owners.ts';
 import { dbDryRunSink } from './adapters/dryrun/dryrun-sink.ts';
 import { resolveSalesforceMapping, type CrmMapping } from './adapters/crm-mapping-schema.ts';
 import { createPoller, type Poller } from './fallback/poller.ts';
@@ -40,6 +41,8 @@ export interface RunningServer {
   poller: Poller;
   outbox: OutboxRunner;
   crm: CrmPort;
+  /** The start-time owner id check (issue 6), still running while the server serves; null when skipped or failed. */
+  ownerReport: Promise<HandlerOwnerReport | null>;
   log: Logger;
   /** `http://host:port` actually bound (PORT=0 picks a free port). */
   url: string;
@@ -96,6 +99,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       log,
       loaded.config.data.crm_mapping as CrmMapping | undefined,
     );
+    // Issue 6: say at start which handlers' owner ids the CRM does not know. Not awaited: a slow
+    // or unreachable CRM must not delay or stop start (the report logs and never throws).
+    const ownerReport = reportHandlerOwners(crm, loaded.config, log.child({ component: 'crm' }));
     // The CRM outbox (issue 6): performs the crm_writes rows the worker and the poller queue.
     const outboxLog = log.child({ component: 'outbox' });
     const outbox = createOutboxRunner({
@@ -208,7 +214,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     }
-    return { app, handle, worker, poller, outbox, crm, log, url, close };
+    return { app, handle, worker, poller, outbox, crm, ownerReport, log, url, close };
   } catch (err) {
     await handle.close().catch(() => {});
     throw err;
