@@ -24,6 +24,7 @@ import { createPoller, type Poller } from './fallback/poller.ts';
 import { createCheckpointFirer } from './fallback/fire-checkpoint.ts';
 import { timerListener } from './fallback/timer-listeners.ts';
 import { createOutboxRunner, type OutboxRunner } from './outbox/outbox-runner.ts';
+import { createUnknownOwnerHandler } from './fallback/unknown-owner.ts';
 import { sql } from 'kysely';
 import { createConfigHolder } from './config-reload.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -104,6 +105,14 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const ownerReport = reportHandlerOwners(crm, loaded.config, log.child({ component: 'crm' }));
     // The CRM outbox (issue 6): performs the crm_writes rows the worker and the poller queue.
     const outboxLog = log.child({ component: 'outbox' });
+    const fallToBackup = createUnknownOwnerHandler({
+      db: handle.db,
+      crm: crm.system,
+      clock,
+      config: () => configHolder.current().config,
+      log: outboxLog,
+      onCrmWritesQueued: () => outbox.nudge(),
+    });
     const outbox = createOutboxRunner({
       handle,
       crm,
@@ -115,6 +124,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       batchSize: env.OUTBOX_BATCH_SIZE,
       pollIntervalMs: env.OUTBOX_POLL_MS,
       staleLockSeconds: Math.round(env.OUTBOX_STALE_LOCK_MS / 1000),
+      // Issue 6: a routing write the CRM refuses for an unknown owner id falls to the backup.
+      onParked: async (row, err) => {
+        await fallToBackup(row, err);
+      },
     });
     const worker = createInboxWorker({
       handle,
