@@ -19,6 +19,8 @@ export interface BenchRow {
   met: boolean;
   /** Anything a reader needs to trust the number: sample size, run time, agreement check. */
   note?: string;
+  /** The bench module that produced the row (set by run.ts; lets a filtered run keep the others). */
+  module?: string;
 }
 
 export interface BenchModule {

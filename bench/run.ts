@@ -25,6 +25,7 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'replay', load: () => import('./replay.bench.ts') },
   { name: 'intake', load: () => import('./intake.bench.ts') },
   { name: 'end-to-end', load: () => import('./end-to-end.bench.ts') },
+  { name: 'timers', load: () => import('./timers.bench.ts') },
 ];
 
 const root = join(import.meta.dirname, '..');
@@ -39,10 +40,26 @@ async function main(): Promise<number> {
   for (const m of selected) {
     process.stderr.write(`bench: ${m.name}…\n`);
     try {
-      rows.push(...(await (await m.load()).run()));
+      rows.push(...(await (await m.load()).run()).map((r) => ({ ...r, module: m.name })));
     } catch (err) {
       failures.push({ module: m.name, error: err instanceof Error ? err.message : String(err) });
     }
+  }
+  // A filtered run replaces only its own modules' rows: the others keep their last figures (and
+  // say so in their note), so `npm run bench -- timers` never wipes the rest of the table.
+  const latestPath = join(root, 'bench/results/latest.json');
+  if (filters.length && existsSync(latestPath)) {
+    const previous = JSON.parse(readFileSync(latestPath, 'utf8')) as BenchResults;
+    const ran = new Set(selected.map((m) => m.name));
+    const kept = previous.rows
+      .filter((r) => r.module !== undefined && !ran.has(r.module))
+      .map((r) => ({
+        ...r,
+        note: r.note?.includes('(from ')
+          ? r.note
+          : `${r.note ?? ''} (from ${previous.command}, ${previous.date.slice(0, 10)})`.trim(),
+      }));
+    rows.unshift(...kept);
   }
   const cpu = cpus();
   const results: BenchResults = {
@@ -59,8 +76,8 @@ async function main(): Promise<number> {
   for (const f of failures) process.stdout.write(`FAILED ${f.module}: ${f.error}\n`);
 
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  // A partial run (filtered) still refreshes the docs, so the date always tells which run it is.
+  writeFileSync(latestPath, `${JSON.stringify(results, null, 2)}\n`);
+  // A partial run (filtered) still refreshes the docs; rows it did not run carry their origin.
   const docPath = join(root, 'docs/performance.md');
   const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Performance\n';
   writeFileSync(docPath, spliceGenerated(doc, results));
