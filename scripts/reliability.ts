@@ -81,6 +81,18 @@ const SUITES: Suite[] = [
         logDir,
       }),
   },
+  {
+    // Restarts the machine's PostgreSQL: never in .ci/run, only when named (`--only=pg-restart`).
+    name: 'pg-restart',
+    optIn: true,
+    run: async () =>
+      (await import('../test/reliability/pg-restart.ts')).runPgRestart({
+        leads: S ? 2_000 : 300,
+        sendRate: 50,
+        drainMs: S ? 240_000 : 90_000,
+        logDir,
+      }),
+  },
 ];
 
 interface StoredResult extends SuiteResult {
