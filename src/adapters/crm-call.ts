@@ -9,7 +9,8 @@ import pRetry, { AbortError } from 'p-retry';
 import type { Clock } from '../clock.ts';
 import type { CrmSystem } from './crm-port.ts';
 import { CrmError } from './crm-error.ts';
-import type { RateLimiter } from './rate-limiter.ts';
+import { createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limiter.ts';
+import type { CrmDeps, CrmLog } from './crm-deps.ts';
 
 export interface RetrySettings {
   /** Retries after the first attempt. */
@@ -104,4 +105,34 @@ export function createCrmCaller(opts: CrmCallerOptions): CrmCaller {
       );
     },
   };
+}
+
+/**
+ * The rate limiter and retrying caller, built the same way for every adapter: one place for the
+ * pacing defaults and the "CRM call failed; retrying" line operators grep for.
+ */
+export function createPacedCaller(opts: {
+  crm: CrmSystem;
+  rate: RateLimitSettings;
+  retry?: Partial<RetrySettings>;
+  deps: CrmDeps;
+  log: CrmLog;
+  classify: (err: unknown) => CrmError;
+}): { limiter: RateLimiter; caller: CrmCaller } {
+  const { crm, deps, log } = opts;
+  const limiter = createRateLimiter(opts.rate, deps.clock, deps.sleep);
+  const caller = createCrmCaller({
+    crm,
+    limiter,
+    retry: { ...DEFAULT_RETRY, ...opts.retry },
+    clock: deps.clock,
+    classify: opts.classify,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    onRetry: (label, err, attempt) =>
+      log.warn(
+        { crm, call: label, attempt, code: err.code, status: err.status },
+        'CRM call failed; retrying',
+      ),
+  });
+  return { limiter, caller };
 }

@@ -19,19 +19,13 @@ import type {
 } from '../crm-port.ts';
 import { CrmError } from '../crm-error.ts';
 import {
-  createCrmCaller,
-  DEFAULT_RETRY,
+  createPacedCaller,
   isAmbiguous,
   type CallOptions,
   type CrmCaller,
   type RetrySettings,
 } from '../crm-call.ts';
-import {
-  createRateLimiter,
-  HUBSPOT_DEFAULT_RATE,
-  type RateLimiter,
-  type RateLimitSettings,
-} from '../rate-limiter.ts';
+import { HUBSPOT_DEFAULT_RATE, type RateLimiter, type RateLimitSettings } from '../rate-limiter.ts';
 import { silentLog, type CrmDeps, type CrmLog } from '../crm-deps.ts';
 import { applyExtra, applyMapping } from '../lead-mapping.ts';
 import { hasMarker, markerFor } from '../idempotency-marker.ts';
@@ -122,24 +116,14 @@ export class HubSpotCrm implements CrmPort {
     this.#deps = deps;
     this.#log = deps.log ?? silentLog;
     this.#mapping = resolveHubSpotMapping(settings.mapping);
-    this.#limiter = createRateLimiter(
-      settings.rateLimit ?? HUBSPOT_DEFAULT_RATE,
-      deps.clock,
-      deps.sleep,
-    );
-    this.#caller = createCrmCaller({
+    ({ limiter: this.#limiter, caller: this.#caller } = createPacedCaller({
       crm: 'hubspot',
-      limiter: this.#limiter,
-      retry: { ...DEFAULT_RETRY, ...settings.retry },
-      clock: deps.clock,
+      rate: settings.rateLimit ?? HUBSPOT_DEFAULT_RATE,
+      ...(settings.retry ? { retry: settings.retry } : {}),
+      deps,
+      log: this.#log,
       classify: (e) => hubspotThrownError(e, 'a HubSpot call'),
-      ...(deps.signal ? { signal: deps.signal } : {}),
-      onRetry: (label, err, attempt) =>
-        this.#log.warn(
-          { crm: 'hubspot', call: label, attempt, code: err.code, status: err.status },
-          'CRM call failed; retrying',
-        ),
-    });
+    }));
   }
 
   /** HTTP calls made so far, retries included. */

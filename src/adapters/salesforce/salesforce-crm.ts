@@ -22,13 +22,8 @@ import type {
   WriteOptions,
 } from '../crm-port.ts';
 import { CrmError } from '../crm-error.ts';
-import { createCrmCaller, DEFAULT_RETRY, type CrmCaller, type RetrySettings } from '../crm-call.ts';
-import {
-  createRateLimiter,
-  SALESFORCE_DEFAULT_RATE,
-  type RateLimiter,
-  type RateLimitSettings,
-} from '../rate-limiter.ts';
+import { createPacedCaller, type CrmCaller, type RetrySettings } from '../crm-call.ts';
+import { SALESFORCE_DEFAULT_RATE, type RateLimitSettings } from '../rate-limiter.ts';
 import { silentLog, type CrmDeps, type CrmLog } from '../crm-deps.ts';
 import { applyExtra, applyMapping } from '../lead-mapping.ts';
 import {
@@ -118,7 +113,6 @@ export class SalesforceCrm implements CrmPort {
   readonly system = 'salesforce' as const;
   readonly #conn: Connection;
   readonly #caller: CrmCaller;
-  readonly #limiter: RateLimiter;
   readonly #mapping: SalesforceMapping;
   readonly #keyField: string;
   readonly #version: string;
@@ -161,24 +155,14 @@ export class SalesforceCrm implements CrmPort {
           }),
     });
     if (auth.kind === 'token') this.#authorized = Promise.resolve();
-    this.#limiter = createRateLimiter(
-      settings.rateLimit ?? SALESFORCE_DEFAULT_RATE,
-      deps.clock,
-      deps.sleep,
-    );
-    this.#caller = createCrmCaller({
+    ({ caller: this.#caller } = createPacedCaller({
       crm: 'salesforce',
-      limiter: this.#limiter,
-      retry: { ...DEFAULT_RETRY, ...settings.retry },
-      clock: deps.clock,
+      rate: settings.rateLimit ?? SALESFORCE_DEFAULT_RATE,
+      ...(settings.retry ? { retry: settings.retry } : {}),
+      deps,
+      log: this.#log,
       classify: (e) => salesforceThrownError(e, 'a Salesforce call'),
-      ...(deps.signal ? { signal: deps.signal } : {}),
-      onRetry: (label, err, attempt) =>
-        this.#log.warn(
-          { crm: 'salesforce', call: label, attempt, code: err.code, status: err.status },
-          'CRM call failed; retrying',
-        ),
-    });
+    }));
   }
 
   get calls(): number {
