@@ -120,7 +120,7 @@ export async function processInboxEvent(
  * or when the CRM it came from is the one we talk to (Salesforce: messages can be stale, so the
  * current record wins over the message's fields). Null when the record no longer exists.
  */
-async function enrich(
+export async function enrich(
   crm: EnrichingCrm,
   p: LeadEventPayload,
   prefetched?: Prefetched,
