@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Env } from '../env.ts';
 import type { CrmPort } from './crm-port.ts';
 import type { CrmDeps } from './crm-deps.ts';
-import type { CrmMapping } from './crm-mapping-schema.ts';
+import type { CrmMappingSource } from './mapping-provider.ts';
 import type { RateLimitSettings } from './rate-limiter.ts';
 import { HubSpotCrm, type HubSpotSettings } from './hubspot/hubspot-crm.ts';
 import { SalesforceCrm, type SalesforceSettings } from './salesforce/salesforce-crm.ts';
@@ -69,7 +69,7 @@ type CrmEnv = Pick<
  */
 export function crmSettingsFromEnv(
   env: CrmEnv,
-  mapping?: CrmMapping,
+  mapping?: CrmMappingSource,
   readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8'),
 ): CrmSettings {
   const problems: string[] = [];

@@ -31,19 +31,61 @@ export const DEFAULT_RETRY: RetrySettings = {
 
 export interface CrmCaller {
   /** Runs `fn` under the limiter with retries; `fn` must throw `CrmError`s (see `classify`). */
-  call<T>(label: string, fn: () => Promise<T>, opts?: CallOptions): Promise<T>;
+  call<T>(label: string, fn: () => Promise<T>, opts?: CallOptions<T>): Promise<T>;
   /** HTTP calls started so far (attempts included): the bench's calls-per-lead figure. */
   readonly calls: number;
   /** Calls sent and not yet answered. */
   readonly inFlight: number;
 }
 
-export interface CallOptions {
+export interface CallOptions<T = unknown> {
   /**
    * false for creates: a network error after sending leaves it unknown whether the CRM created the
    * record, so it is not retried blindly here; the caller looks for the earlier write first.
    */
   idempotent?: boolean;
+  /** Whether the request reads or changes CRM data (see `httpOperation`); default `write`. */
+  operation?: CrmOperation;
+  /** The HTTP status of a successful answer, when the client library exposes it. */
+  statusOf?: (result: T) => number | undefined;
+}
+
+export type CrmOperation = 'read' | 'write';
+
+/**
+ * One HTTP attempt, reported as it ends (retries are attempts of their own): what
+ * `switchboard_crm_calls_total` counts, so read traffic and a 429 storm are visible, not only the
+ * outbox's final outcome.
+ */
+export interface CrmCallRecord {
+  crm: CrmSystem;
+  /** The adapter's name for the call (`read contact`, `batch set owners`): a small fixed set. */
+  call: string;
+  operation: CrmOperation;
+  /** The HTTP status; `2xx` for a success whose status the client hides; `network`; else our code. */
+  status: string;
+}
+
+/**
+ * Read or write by HTTP semantics: GET, and the POSTs that only query (HubSpot `…/search`,
+ * `…/batch/read`, a Salesforce composite made of GETs), are reads.
+ */
+export function httpOperation(method: string, path: string, body?: unknown): CrmOperation {
+  const m = method.toUpperCase();
+  if (m === 'GET' || m === 'HEAD') return 'read';
+  const bare = path.split('?')[0] ?? path;
+  if (m === 'POST' && /\/(search|batch\/read)$/.test(bare)) return 'read';
+  const subs = (body as { compositeRequest?: Array<{ method?: string }> } | undefined)
+    ?.compositeRequest;
+  if (m === 'POST' && Array.isArray(subs) && subs.every((r) => r.method?.toUpperCase() === 'GET'))
+    return 'read';
+  return 'write';
+}
+
+/** The `status` label for a failed attempt. */
+export function failedCallStatus(err: CrmError): string {
+  if (err.status !== undefined) return String(err.status);
+  return err.code === 'CRM.NETWORK' ? 'network' : err.code;
 }
 
 /** A lost connection or a gateway timeout: the request may have been performed. */
@@ -59,6 +101,8 @@ export interface CrmCallerOptions {
   classify: (err: unknown) => CrmError;
   signal?: AbortSignal;
   onRetry?: (label: string, err: CrmError, attempt: number) => void;
+  /** Every attempt as it ends (metrics). Must not throw. */
+  onCall?: (record: CrmCallRecord) => void;
 }
 
 export function createCrmCaller(opts: CrmCallerOptions): CrmCaller {
@@ -71,16 +115,22 @@ export function createCrmCaller(opts: CrmCallerOptions): CrmCaller {
     get inFlight() {
       return inFlight;
     },
-    call<T>(label: string, fn: () => Promise<T>, callOpts?: CallOptions): Promise<T> {
+    call<T>(label: string, fn: () => Promise<T>, callOpts?: CallOptions<T>): Promise<T> {
+      const operation = callOpts?.operation ?? 'write';
+      const report = (status: string) =>
+        opts.onCall?.({ crm: opts.crm, call: label, operation, status });
       return pRetry(
         async () => {
           await opts.limiter.take();
           calls++;
           inFlight++;
           try {
-            return await fn();
+            const result = await fn();
+            report(String(callOpts?.statusOf?.(result) ?? '2xx'));
+            return result;
           } catch (raw) {
             const err = raw instanceof CrmError ? raw : opts.classify(raw);
+            report(failedCallStatus(err));
             if (err.retryAfterMs !== undefined && err.code === 'CRM.RATE_LIMITED') {
               opts.limiter.pauseUntil(opts.clock.now().getTime() + err.retryAfterMs);
             }
@@ -128,6 +178,7 @@ export function createPacedCaller(opts: {
     clock: deps.clock,
     classify: opts.classify,
     ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(deps.onCall ? { onCall: deps.onCall } : {}),
     onRetry: (label, err, attempt) =>
       log.warn(
         { crm, call: label, attempt, code: err.code, status: err.status },

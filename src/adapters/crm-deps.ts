@@ -1,6 +1,7 @@
 /** What every adapter factory receives besides its settings: time, pacing and a log. */
 import type { Clock } from '../clock.ts';
 import type { Sleep } from './rate-limiter.ts';
+import type { CrmCallRecord } from './crm-call.ts';
 
 /** The slice of pino the adapters use, so tests can pass a recorder. */
 export interface CrmLog {
@@ -16,4 +17,6 @@ export interface CrmDeps {
   sleep?: Sleep;
   log?: CrmLog;
   signal?: AbortSignal;
+  /** Each HTTP attempt as it ends (the service counts them in switchboard_crm_calls_total). */
+  onCall?: (record: CrmCallRecord) => void;
 }

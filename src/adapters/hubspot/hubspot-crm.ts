@@ -20,6 +20,7 @@ import type {
 import { CrmError } from '../crm-error.ts';
 import {
   createPacedCaller,
+  httpOperation,
   isAmbiguous,
   type CallOptions,
   type CrmCaller,
@@ -29,11 +30,8 @@ import { HUBSPOT_DEFAULT_RATE, type RateLimiter, type RateLimitSettings } from '
 import { silentLog, type CrmDeps, type CrmLog } from '../crm-deps.ts';
 import { applyExtra, applyMapping } from '../lead-mapping.ts';
 import { hasMarker, markerFor } from '../idempotency-marker.ts';
-import {
-  resolveHubSpotMapping,
-  type CrmMapping,
-  type HubSpotMapping,
-} from '../crm-mapping-schema.ts';
+import { resolveHubSpotMapping, type HubSpotMapping } from '../crm-mapping-schema.ts';
+import { mappingProvider, type CrmMappingSource } from '../mapping-provider.ts';
 import { hubspotHttpError, hubspotThrownError, type HubSpotErrorBody } from './hubspot-errors.ts';
 
 /** HUBSPOT_DEFINED association type ids (PROTOCOLS §2, SDK AssociationTypes). */
@@ -57,7 +55,8 @@ export interface HubSpotSettings {
   accessToken: string;
   /** HUBSPOT_BASE_URL; default https://api.hubapi.com. */
   baseUrl?: string;
-  mapping?: CrmMapping;
+  /** A fixed section, or a getter over the live config (a reload changes the next read). */
+  mapping?: CrmMappingSource;
   rateLimit?: RateLimitSettings;
   retry?: Partial<RetrySettings>;
 }
@@ -103,7 +102,7 @@ export class HubSpotCrm implements CrmPort {
   readonly #client: Client;
   readonly #caller: CrmCaller;
   readonly #limiter: RateLimiter;
-  readonly #mapping: HubSpotMapping;
+  readonly #mapping: () => HubSpotMapping;
   readonly #deps: CrmDeps;
   readonly #log: CrmLog;
 
@@ -115,7 +114,7 @@ export class HubSpotCrm implements CrmPort {
     });
     this.#deps = deps;
     this.#log = deps.log ?? silentLog;
-    this.#mapping = resolveHubSpotMapping(settings.mapping);
+    this.#mapping = mappingProvider(settings.mapping, resolveHubSpotMapping);
     ({ limiter: this.#limiter, caller: this.#caller } = createPacedCaller({
       crm: 'hubspot',
       rate: settings.rateLimit ?? HUBSPOT_DEFAULT_RATE,
@@ -195,7 +194,7 @@ export class HubSpotCrm implements CrmPort {
           });
         }
       },
-      callOpts,
+      { ...callOpts, operation: httpOperation(method, path, body), statusOf: (r) => r.status },
     );
   }
 
@@ -208,21 +207,20 @@ export class HubSpotCrm implements CrmPort {
     }
   }
 
-  #contactProps(): string[] {
-    return [
-      ...new Set([
-        ...Object.values(this.#mapping.contact),
-        ...this.#mapping.extra,
-        'hubspot_owner_id',
-      ]),
-    ];
+  #contactProps(m = this.#mapping()): string[] {
+    return [...new Set([...Object.values(m.contact), ...m.extra, 'hubspot_owner_id'])];
   }
 
-  #companyProps(): string[] {
-    return [...new Set(Object.values(this.#mapping.company))];
+  #companyProps(m = this.#mapping()): string[] {
+    return [...new Set(Object.values(m.company))];
   }
 
-  #toLead(contact: HsObject, company: HsObject | undefined, ref?: LeadCrmRef): Lead {
+  #toLead(
+    contact: HsObject,
+    company: HsObject | undefined,
+    ref?: LeadCrmRef,
+    m = this.#mapping(),
+  ): Lead {
     const lead: Lead = {
       crm: {
         system: 'hubspot',
@@ -231,22 +229,23 @@ export class HubSpotCrm implements CrmPort {
         ...(ref?.tenant ? { tenant: ref.tenant } : {}),
       },
     };
-    applyMapping(lead, contact.properties, this.#mapping.contact);
-    applyExtra(lead, contact.properties, this.#mapping.extra);
+    applyMapping(lead, contact.properties, m.contact);
+    applyExtra(lead, contact.properties, m.extra);
     if (contact.properties.hubspot_owner_id) {
       lead.fields = { ...lead.fields, hubspot_owner_id: contact.properties.hubspot_owner_id };
     }
     if (company) {
       // Company firmographics win over the contact's form answers.
-      applyMapping(lead, company.properties, this.#mapping.company);
+      applyMapping(lead, company.properties, m.company);
       lead.account = { ...lead.account, id: company.id };
     }
     return lead;
   }
 
   async readLead(ref: LeadCrmRef): Promise<Lead | null> {
+    const m = this.#mapping(); // one mapping for the whole read, even across a reload
     const qs = new URLSearchParams();
-    for (const p of this.#contactProps()) qs.append('properties', p);
+    for (const p of this.#contactProps(m)) qs.append('properties', p);
     qs.append('associations', 'companies');
     let contact: HsObject;
     try {
@@ -267,7 +266,7 @@ export class HubSpotCrm implements CrmPort {
     let company: HsObject | undefined;
     if (companyId) {
       const cq = new URLSearchParams();
-      for (const p of this.#companyProps()) cq.append('properties', p);
+      for (const p of this.#companyProps(m)) cq.append('properties', p);
       try {
         company = (
           await this.#req<HsObject>(
@@ -280,30 +279,31 @@ export class HubSpotCrm implements CrmPort {
         if (!(e instanceof CrmError && e.code === 'CRM.NOT_FOUND')) throw e;
       }
     }
-    return this.#toLead(contact, company, ref);
+    return this.#toLead(contact, company, ref, m);
   }
 
   async readLeads(refs: LeadCrmRef[]): Promise<Map<string, Lead | null>> {
     const out = new Map<string, Lead | null>();
+    const m = this.#mapping();
     for (let i = 0; i < refs.length; i += BATCH_MAX) {
       const chunk = refs.slice(i, i + BATCH_MAX);
       const contacts = await this.#batchRead(
         'contacts',
         chunk.map((r) => r.id),
-        this.#contactProps(),
+        this.#contactProps(m),
       );
       const companyOf = await this.#companyIds([...contacts.keys()]);
       const companies = await this.#batchRead(
         'companies',
         [...new Set(companyOf.values())],
-        this.#companyProps(),
+        this.#companyProps(m),
       );
       for (const ref of chunk) {
         const c = contacts.get(ref.id);
         const companyId = companyOf.get(ref.id);
         out.set(
           ref.id,
-          c ? this.#toLead(c, companyId ? companies.get(companyId) : undefined, ref) : null,
+          c ? this.#toLead(c, companyId ? companies.get(companyId) : undefined, ref, m) : null,
         );
       }
     }

@@ -22,15 +22,17 @@ import type {
   WriteOptions,
 } from '../crm-port.ts';
 import { CrmError } from '../crm-error.ts';
-import { createPacedCaller, type CrmCaller, type RetrySettings } from '../crm-call.ts';
+import {
+  createPacedCaller,
+  httpOperation,
+  type CrmCaller,
+  type RetrySettings,
+} from '../crm-call.ts';
 import { SALESFORCE_DEFAULT_RATE, type RateLimitSettings } from '../rate-limiter.ts';
 import { silentLog, type CrmDeps, type CrmLog } from '../crm-deps.ts';
 import { applyExtra, applyMapping } from '../lead-mapping.ts';
-import {
-  resolveSalesforceMapping,
-  type CrmMapping,
-  type SalesforceMapping,
-} from '../crm-mapping-schema.ts';
+import { resolveSalesforceMapping, type SalesforceMapping } from '../crm-mapping-schema.ts';
+import { mappingProvider, type CrmMappingSource } from '../mapping-provider.ts';
 import { grantParams, type SalesforceAuth } from './salesforce-auth.ts';
 import {
   salesforceError,
@@ -48,7 +50,8 @@ export interface SalesforceSettings {
   auth: SalesforceAuth;
   /** External-id field on Task carrying the outbox key. */
   taskKeyField?: string;
-  mapping?: CrmMapping;
+  /** A fixed section, or a getter over the live config (a reload changes the next read). */
+  mapping?: CrmMappingSource;
   rateLimit?: RateLimitSettings;
   retry?: Partial<RetrySettings>;
   /** Per-request timeout; jsforce's default is 30 minutes. */
@@ -113,7 +116,7 @@ export class SalesforceCrm implements CrmPort {
   readonly system = 'salesforce' as const;
   readonly #conn: Connection;
   readonly #caller: CrmCaller;
-  readonly #mapping: SalesforceMapping;
+  readonly #mapping: () => SalesforceMapping;
   readonly #keyField: string;
   readonly #version: string;
   readonly #settings: SalesforceSettings;
@@ -132,7 +135,7 @@ export class SalesforceCrm implements CrmPort {
         `Salesforce task key field must be a custom field API name (…__c), got "${this.#keyField}"`,
       );
     }
-    this.#mapping = resolveSalesforceMapping(settings.mapping);
+    this.#mapping = mappingProvider(settings.mapping, resolveSalesforceMapping);
     const loginUrl = (settings.loginUrl ?? 'https://login.salesforce.com').replace(/\/+$/, '');
     const auth = settings.auth;
     this.#conn = new Connection({
@@ -232,7 +235,8 @@ export class SalesforceCrm implements CrmPort {
           throw salesforceThrownError(e, what);
         }
       },
-      { idempotent },
+      // jsforce hands back only the body of a success: its status shows as `2xx`.
+      { idempotent, operation: httpOperation(method, path, body) },
     );
   }
 
@@ -251,13 +255,11 @@ export class SalesforceCrm implements CrmPort {
     return out;
   }
 
-  #fields(): string[] {
-    return [
-      ...new Set(['Id', 'OwnerId', ...Object.values(this.#mapping.lead), ...this.#mapping.extra]),
-    ];
+  #fields(m = this.#mapping()): string[] {
+    return [...new Set(['Id', 'OwnerId', ...Object.values(m.lead), ...m.extra])];
   }
 
-  #toLead(r: SfRecord, ref?: LeadCrmRef): Lead {
+  #toLead(r: SfRecord, ref?: LeadCrmRef, m = this.#mapping()): Lead {
     const lead: Lead = {
       crm: {
         system: 'salesforce',
@@ -266,8 +268,8 @@ export class SalesforceCrm implements CrmPort {
         ...(ref?.tenant ? { tenant: ref.tenant } : {}),
       },
     };
-    applyMapping(lead, r, this.#mapping.lead);
-    applyExtra(lead, r, this.#mapping.extra);
+    applyMapping(lead, r, m.lead);
+    applyExtra(lead, r, m.extra);
     if (typeof r.OwnerId === 'string') lead.fields = { ...lead.fields, OwnerId: r.OwnerId };
     return lead;
   }
@@ -282,13 +284,14 @@ export class SalesforceCrm implements CrmPort {
 
   async readLead(ref: LeadCrmRef): Promise<Lead | null> {
     this.#checkId(ref.id, 'read lead');
+    const m = this.#mapping(); // one mapping for the whole read, even across a reload
     try {
       const r = await this.#req<SfRecord>(
         'read lead',
         'GET',
-        `/sobjects/Lead/${ref.id}?fields=${this.#fields().join(',')}`,
+        `/sobjects/Lead/${ref.id}?fields=${this.#fields(m).join(',')}`,
       );
-      return this.#toLead(r, ref);
+      return this.#toLead(r, ref, m);
     } catch (e) {
       if (e instanceof CrmError && e.code === 'CRM.NOT_FOUND') return null;
       throw e;
@@ -297,17 +300,18 @@ export class SalesforceCrm implements CrmPort {
 
   async readLeads(refs: LeadCrmRef[]): Promise<Map<string, Lead | null>> {
     const out = new Map<string, Lead | null>();
+    const m = this.#mapping();
     for (let i = 0; i < refs.length; i += COLLECTION_MAX) {
       const chunk = refs.slice(i, i + COLLECTION_MAX);
       for (const r of chunk) this.#checkId(r.id, 'read leads');
       const rows = await this.#query(
         'read leads',
-        `SELECT ${this.#fields().join(', ')} FROM Lead WHERE Id IN (${chunk.map((r) => quote(r.id)).join(', ')})`,
+        `SELECT ${this.#fields(m).join(', ')} FROM Lead WHERE Id IN (${chunk.map((r) => quote(r.id)).join(', ')})`,
       );
       const byId = new Map(rows.map((r) => [r.Id.slice(0, 15), r]));
       for (const ref of chunk) {
         const r = byId.get(ref.id.slice(0, 15));
-        out.set(ref.id, r ? this.#toLead(r, ref) : null);
+        out.set(ref.id, r ? this.#toLead(r, ref, m) : null);
       }
     }
     return out;
