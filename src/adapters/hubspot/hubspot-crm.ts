@@ -33,6 +33,7 @@ import { hasMarker, markerFor } from '../idempotency-marker.ts';
 import { resolveHubSpotMapping, type HubSpotMapping } from '../crm-mapping-schema.ts';
 import { mappingProvider, type CrmMappingSource } from '../mapping-provider.ts';
 import { hubspotHttpError, hubspotThrownError, type HubSpotErrorBody } from './hubspot-errors.ts';
+import { settleRoutingParts } from './partial-write.ts';
 
 /** HUBSPOT_DEFINED association type ids (PROTOCOLS §2, SDK AssociationTypes). */
 export const ASSOC = { taskToContact: 204, noteToContact: 202, contactToCompany: 279 } as const;
@@ -532,18 +533,29 @@ export class HubSpotCrm implements CrmPort {
     }
   }
 
+  /**
+   * Owner PATCH, task and note go out together (each through the limiter): none needs another's
+   * answer — the task and note carry their own owner id and contact association — so a lone lead
+   * waits for one round trip instead of three. On a retry each of task and note still looks for its
+   * marker before creating; only the three chains run side by side. One failing part does not
+   * discard the others: see `settleRoutingParts`.
+   */
   async writeRouting(w: RoutingWrite): Promise<RoutingWriteResult> {
     const before = this.#caller.calls;
-    await this.assignOwner(w.key, w.lead, w.ownerId);
     const opts = { attempt: w.attempt ?? 1 };
-    const task = w.task ? await this.createTask(w.key, w.lead, w.task, opts) : undefined;
-    const note = w.note ? await this.addNote(w.key, w.lead, w.note, w.ownerId, opts) : undefined;
-    return {
-      ownerSet: true,
-      ...(task ? { taskId: task.id } : {}),
-      ...(note ? { noteId: note.id } : {}),
-      calls: this.#caller.calls - before,
-    };
+    const [owner, task, note] = await Promise.allSettled([
+      this.assignOwner(w.key, w.lead, w.ownerId),
+      w.task ? this.createTask(w.key, w.lead, w.task, opts) : undefined,
+      w.note ? this.addNote(w.key, w.lead, w.note, w.ownerId, opts) : undefined,
+    ]);
+    return settleRoutingParts(
+      {
+        owner,
+        ...(w.task ? { task: task as PromiseSettledResult<{ id: string }> } : {}),
+        ...(w.note ? { note: note as PromiseSettledResult<{ id: string }> } : {}),
+      },
+      this.#caller.calls - before,
+    );
   }
 
   /**
@@ -554,11 +566,17 @@ export class HubSpotCrm implements CrmPort {
   async writeRoutings(writes: RoutingWrite[]): Promise<Array<RoutingWriteResult | Error>> {
     const results: Array<RoutingWriteResult | Error> = new Array(writes.length);
     const fresh: number[] = [];
+    const single: number[] = [];
     for (const [i, w] of writes.entries()) {
-      if ((w.attempt ?? 1) > 1 || writes.length === 1)
-        results[i] = await this.writeRouting(w).catch((e: Error) => e);
+      if ((w.attempt ?? 1) > 1 || writes.length === 1) single.push(i);
       else fresh.push(i);
     }
+    // Independent leads: their one-by-one writes share the limiter, not a queue of their own.
+    await Promise.all(
+      single.map(async (i) => {
+        results[i] = await this.writeRouting(writes[i]!).catch((e: Error) => e);
+      }),
+    );
     for (let s = 0; s < fresh.length; s += BATCH_MAX) {
       await this.#writeBatch(writes, fresh.slice(s, s + BATCH_MAX), results);
     }
@@ -588,20 +606,30 @@ export class HubSpotCrm implements CrmPort {
         results[i] = await this.writeRouting(writes[i]!).catch((err: Error) => err);
       return;
     }
-    const taskIds = await this.#batchCreate(
-      'tasks',
-      idx.filter((i) => writes[i]!.task),
-      (i) => this.#taskInput(writes[i]!.key, writes[i]!.lead, writes[i]!.task!),
-      'task',
-      writes,
-    );
-    const noteIds = await this.#batchCreate(
-      'notes',
-      idx.filter((i) => writes[i]!.note),
-      (i) => this.#noteInput(writes[i]!.key, writes[i]!.lead, writes[i]!.note!, writes[i]!.ownerId),
-      'note',
-      writes,
-    );
+    // Owners go first: when HubSpot rejects the owner batch, each lead is redone one by one as a
+    // first attempt (no marker search), so no task or note of this batch may exist yet. Tasks and
+    // notes do not depend on each other.
+    const [tasksOut, notesOut] = await Promise.allSettled([
+      this.#batchCreate(
+        'tasks',
+        idx.filter((i) => writes[i]!.task),
+        (i) => this.#taskInput(writes[i]!.key, writes[i]!.lead, writes[i]!.task!),
+        'task',
+        writes,
+      ),
+      this.#batchCreate(
+        'notes',
+        idx.filter((i) => writes[i]!.note),
+        (i) =>
+          this.#noteInput(writes[i]!.key, writes[i]!.lead, writes[i]!.note!, writes[i]!.ownerId),
+        'note',
+        writes,
+      ),
+    ]);
+    if (tasksOut.status === 'rejected') throw tasksOut.reason;
+    if (notesOut.status === 'rejected') throw notesOut.reason;
+    const taskIds = tasksOut.value;
+    const noteIds = notesOut.value;
     const share = Math.max(1, Math.round(((this.#caller.calls - before) / idx.length) * 100) / 100);
     for (const i of idx) {
       const t = taskIds.get(i);

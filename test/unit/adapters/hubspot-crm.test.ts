@@ -92,7 +92,13 @@ describe('HubSpotCrm against a local HubSpot double', () => {
   it('writes owner, task (type 204) and note (type 202) in three exact requests', async () => {
     const res = await crm.writeRouting(write('101'));
     expect(res).toMatchObject({ ownerSet: true, calls: 3 });
-    const [patch, task, note] = hs.requests;
+    expect(hs.requests).toHaveLength(3);
+    // Sent together, so they may reach the double in any order.
+    const find = (method: string, path: string) =>
+      hs.requests.find((r) => r.method === method && r.path === path);
+    const patch = find('PATCH', '/crm/v3/objects/contacts/101');
+    const task = find('POST', '/crm/v3/objects/tasks');
+    const note = find('POST', '/crm/v3/objects/notes');
     expect(`${patch!.method} ${patch!.path}`).toBe('PATCH /crm/v3/objects/contacts/101');
     expect(patch!.body).toEqual({ properties: { hubspot_owner_id: '51234567' } });
     expect(`${task!.method} ${task!.path}`).toBe('POST /crm/v3/objects/tasks');
@@ -129,11 +135,67 @@ describe('HubSpotCrm against a local HubSpot double', () => {
   });
 
   it('reports an unknown owner as CRM.UNKNOWN_OWNER without retrying', async () => {
-    const err = await crm.writeRouting(write('101', { ownerId: '404404' })).catch((e) => e);
+    const bad = write('101', { ownerId: '404404' });
+    bad.task!.ownerId = '404404';
+    const err = await crm.writeRouting(bad).catch((e) => e);
     expect(err).toBeInstanceOf(CrmError);
     expect(err).toMatchObject({ code: 'CRM.UNKNOWN_OWNER', status: 400, retryable: false });
     expect(err.crmMessage).toMatch(/not a valid owner id/);
-    expect(hs.requests).toHaveLength(1);
+    expect(err.message).not.toMatch(/already written/);
+    // One attempt each for owner, task and note (sent together); all refused, nothing created.
+    expect(hs.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'PATCH /crm/v3/objects/contacts/101',
+      'POST /crm/v3/objects/notes',
+      'POST /crm/v3/objects/tasks',
+    ]);
+    expect(hs.tasks.size + hs.notes.size).toBe(0);
+  });
+
+  it('sends owner, task and note of a lone lead at once: they overlap at the double', async () => {
+    hs.delayMs = 100;
+    const started = Date.now();
+    await crm.writeRouting(write('101'));
+    const elapsed = Date.now() - started;
+    expect(hs.requests).toHaveLength(3);
+    // One after another this takes ≥ 300 ms (3 × 100 ms); together about 100 ms. The margin is wide
+    // on purpose: this checks that they overlap, not how fast a loaded machine is.
+    expect(elapsed).toBeLessThan(250);
+  });
+
+  it('one failing part keeps the others: the error says what was written, the retry reuses it', async () => {
+    hs.fault = (r) =>
+      r.method === 'POST' && r.path === '/crm/v3/objects/tasks'
+        ? {
+            status: 400,
+            body: {
+              status: 'error',
+              message: 'Property values were not valid: hs_task_type',
+              category: 'VALIDATION_ERROR',
+            },
+          }
+        : undefined;
+    const err = await crm.writeRouting(write('101')).catch((e) => e);
+    expect(err).toBeInstanceOf(CrmError);
+    expect(err.code).toBe('CRM.INVALID');
+    const noteId = [...hs.notes.keys()][0]!;
+    expect(hs.notes.size).toBe(1);
+    expect(hs.tasks.size).toBe(0);
+    expect(err.message).toContain(`already written: owner set, note ${noteId}`);
+    expect(hs.contacts.get('101')!.properties.hubspot_owner_id).toBe('51234567');
+
+    // The outbox's next attempt: the note is found by its marker, only the task is created.
+    hs.fault = undefined;
+    hs.requests.length = 0;
+    const res = await crm.writeRouting(write('101', { attempt: 2 }));
+    expect(res.noteId).toBe(noteId);
+    expect(hs.notes.size).toBe(1);
+    expect(hs.tasks.size).toBe(1);
+    expect(hs.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'PATCH /crm/v3/objects/contacts/101',
+      'POST /crm/v3/objects/notes/search',
+      'POST /crm/v3/objects/tasks',
+      'POST /crm/v3/objects/tasks/search',
+    ]);
   });
 
   it('a lost answer after HubSpot created the task does not produce a second task', async () => {
