@@ -158,21 +158,35 @@ export function planActions(ctx: ActionContext, actions: FallbackAction[]): Plan
       const d = r.decision;
       const ownerId = ownerIdFor(d.assignee, ctx.crm, ctx.ref);
       const w = next('routing');
+      const handover = `${leadLabel(ctx.lead)} comes to you from ${holder.name} at checkpoint ${ctx.checkpointId} (after ${ctx.after}).\n${why}`;
+      const ft = d.firstTouch;
       out.writes.push({
         ...w,
         payload: {
           key: w.key,
           lead: ctx.ref,
           ownerId,
-          task: {
-            subject: `Take over: ${leadLabel(ctx.lead)}`,
-            body: `${leadLabel(ctx.lead)} comes to you from ${holder.name} at checkpoint ${ctx.checkpointId} (after ${ctx.after}).\n${why}`,
-            dueUtc: d.sla?.dueUtc ?? ctx.now.toISOString(),
-            channel: ctx.decision.firstTouch?.channel ?? 'email',
-            priority: 'high',
-            ownerId,
-          },
-          note: formatDecision(d, ctx.lead),
+          // The type's first touch rendered for the new holder (planReassignment), due at their own
+          // SLA; a type without first_touch gets a plain take-over task instead.
+          task: ft
+            ? {
+                subject: ft.subject,
+                body: ft.body,
+                dueUtc: d.sla?.dueUtc ?? ctx.now.toISOString(),
+                channel: ft.channel,
+                priority: ft.priority ?? 'high',
+                ownerId,
+              }
+            : {
+                subject: `Take over: ${leadLabel(ctx.lead)}`,
+                body: handover,
+                dueUtc: d.sla?.dueUtc ?? ctx.now.toISOString(),
+                channel: ctx.decision.firstTouch?.channel ?? 'email',
+                priority: 'high',
+                ownerId,
+              },
+          // Why it moved (who had it, which checkpoint saw what), then the new decision's reasons.
+          note: `${handover}\n\n${formatDecision(d, ctx.lead)}`,
         },
       });
       out.reassignment = d;

@@ -2,8 +2,9 @@
  * Pure: the decision for handing a lead to someone else at a checkpoint (`reassign: backup |
  * senior | manager | { pool } | { handler }`). Uses the routing core's own chain and availability
  * rules, with every previous holder marked unavailable, so a lead is never handed back to someone
- * who already held it; the new holder gets a fresh SLA on their calendar and, when a planner is
- * given, the type's fallback plan again.
+ * who already held it; the new holder gets a fresh SLA on their calendar, the type's first touch
+ * rendered for them (the routing core's decideTimingAndTouch, so the draft is signed by and due
+ * for the new holder) and the type's fallback plan again.
  */
 import {
   AssignmentError,
@@ -14,14 +15,20 @@ import type { CompiledCalendar } from '../routing/calendar.ts';
 import type {
   Decision,
   FallbackAction,
+  FirstTouch,
   PlannedCheckpoint,
   RoutingState,
+  SlaDue,
+  TraceStep,
 } from '../routing/decision.ts';
 import type { Lead } from '../routing/lead.ts';
 import type { RoutingConfig } from '../routing/routing-config.ts';
 import type { LeadTypeData } from '../routing/config-schema.ts';
 import { computeSla } from '../routing/sla.ts';
 import { resolveFallbackPlan } from '../routing/fallback-plan.ts';
+import { decideTimingAndTouch } from '../routing/lead-type-parts.ts';
+import { pickCatalogEntry, type CatalogEntry } from '../routing/catalog.ts';
+import type { CatalogRef } from '../routing/first-touch.ts';
 
 export type ReassignTarget = Extract<FallbackAction, { reassign: unknown }>['reassign'];
 
@@ -45,7 +52,7 @@ export interface ReassignInput {
   state?: RoutingState;
   /** Checkpoint id, for the trace. */
   checkpointId: string;
-  /** Default: the routing core's resolveFallbackPlan over the type's `fallback`. */
+  /** Default: the routing core's plan over the type's `fallback` (as decideTimingAndTouch resolves it). */
   planFallback?: FallbackPlanner;
 }
 
@@ -111,14 +118,35 @@ export function planReassignment(input: ReassignInput): ReassignResult {
       ok: false,
       reason: `reassign ${what}: nobody eligible (${choice.assignee.handlerId}, the only one left, already held this lead; previous holders: ${holders.join(', ')})`,
     };
-  const due = computeSla(sla, choice.slaCalendar, input.now);
-  const planner = input.planFallback ?? defaultPlanner;
-  const fallbackPlan = type ? planner(type, choice.slaCalendar, input.now) : [];
+  // With the type still configured: SLA, first touch and plan exactly as route() decides them, for
+  // the new holder (same catalog picks, since those depend only on the lead and its problem).
+  // Without it (a type removed since): the old SLA duration, no first touch, no plan.
+  let timing: { sla: SlaDue; firstTouch: FirstTouch | null; plan: PlannedCheckpoint[] };
+  let timingTrace: TraceStep[];
+  if (type) {
+    const parts = decideTimingAndTouch({
+      leadType: type,
+      choice,
+      lead: input.lead,
+      now: input.now,
+      problem: current.problem,
+      ...catalogPicks(config, input.lead, current.problem, type.first_touch !== undefined),
+    });
+    const plan = input.planFallback
+      ? input.planFallback(type, choice.slaCalendar, input.now)
+      : parts.fallbackPlan;
+    timing = { sla: parts.sla, firstTouch: parts.firstTouch, plan };
+    timingTrace = parts.trace;
+  } else {
+    const due = computeSla(sla, choice.slaCalendar, input.now);
+    timing = { sla: due.due, firstTouch: null, plan: [] };
+    timingTrace = [due.trace];
+  }
   const assignee =
     target === 'backup' && choice.assignee.handlerId === rule.handler
       ? { ...choice.assignee, via: 'backup' as const }
       : choice.assignee;
-  const line = `reassign ${what} → ${assignee.handlerId} (${assignee.name}), SLA due ${due.due.dueUtc}`;
+  const line = `reassign ${what} → ${assignee.handlerId} (${assignee.name}), SLA due ${timing.sla.dueUtc}`;
   return {
     ok: true,
     line,
@@ -129,10 +157,9 @@ export function planReassignment(input: ReassignInput): ReassignResult {
       problem: current.problem,
       assignee,
       backup: choice.backup,
-      sla: due.due,
-      // The first-touch draft was signed by the previous holder; the handover task carries the context.
-      firstTouch: null,
-      fallbackPlan,
+      sla: timing.sla,
+      firstTouch: timing.firstTouch,
+      fallbackPlan: timing.plan,
       poolIncrement: choice.poolIncrement,
       trace: [
         {
@@ -142,8 +169,33 @@ export function planReassignment(input: ReassignInput): ReassignResult {
           reason: `checkpoint ${input.checkpointId}: ${line}; never back to ${holders.join(', ')}`,
         },
         ...choice.trace,
-        due.trace,
+        ...timingTrace,
       ],
     },
+  };
+}
+
+const catalogRef = (e: CatalogEntry | null): CatalogRef | null =>
+  e
+    ? {
+        id: e.id,
+        title: e.title,
+        ...(e.url !== undefined ? { url: e.url } : {}),
+        ...(e.summary !== undefined ? { summary: e.summary } : {}),
+      }
+    : null;
+
+/** The product line and case study route() would pick for this lead (they feed the first touch). */
+function catalogPicks(
+  config: RoutingConfig,
+  lead: Lead,
+  problem: string | null,
+  render: boolean,
+): { productLine: CatalogRef | null; caseStudy: CatalogRef | null } {
+  if (!render) return { productLine: null, caseStudy: null };
+  const ctx = { lead, problem };
+  return {
+    productLine: catalogRef(pickCatalogEntry(config.productLines, ctx, 'product line').entry),
+    caseStudy: catalogRef(pickCatalogEntry(config.caseStudies, ctx, 'case study').entry),
   };
 }
