@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { engagementFromHubSpot } from '../adapters/hubspot/hubspot-crm.ts';
 import type { Engagement } from '../adapters/crm-port.ts';
 import { checkpointStillApplies, normaliseEngagement } from './evaluate-checkpoint.ts';
+import { statusSignals } from './field-engagement.ts';
 import { cancelTimers, listTimersForLead, type AnyDb, type Timer } from './timer-store.ts';
 
 /** What became true, when, and where we learnt it. Absent signals are unknown, not false. */
@@ -29,8 +30,9 @@ const hasAny = (s: Partial<Engagement>) =>
 /**
  * A CRM property change as an engagement signal, or null when the property says nothing about
  * engagement. HubSpot: the same mapping as the adapter's engagement read (an instant property set
- * counts). Salesforce: a Lead Status moving off "Open - Not Contacted" or a LastActivityDate means
- * touched; a Status of "Qualified"/"Converted" means a meeting happened.
+ * counts). Salesforce: a Lead Status off the untouched values ("Open - Not Contacted", "New",
+ * "Open") or a LastActivityDate means touched; a qualified or converted Status means a meeting
+ * happened (statusSignals, shared with updates judged by field-engagement.ts).
  */
 export function signalFromPropertyChange(
   system: 'hubspot' | 'salesforce' | 'json',
@@ -56,9 +58,10 @@ export function signalFromPropertyChange(
   if (system === 'salesforce') {
     if (property === 'LastActivityDate') return { touched: true, occurredAt, source };
     if (property === 'Status') {
-      if (/^(qualified|converted)/i.test(value))
+      const signals = statusSignals(value);
+      if (signals.has('meetingBooked'))
         return { touched: true, meetingBooked: true, occurredAt, source };
-      if (!/not contacted/i.test(value)) return { touched: true, occurredAt, source };
+      if (signals.has('touched')) return { touched: true, occurredAt, source };
     }
   }
   return null;

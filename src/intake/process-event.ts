@@ -10,6 +10,7 @@ import type { Clock } from '../clock.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import { scheduleTimers } from '../fallback/timer-store.ts';
 import { cancelForEngagement, signalFromPropertyChange } from '../fallback/early-exit.ts';
+import { recordUpdateEngagement } from '../fallback/update-engagement.ts';
 import { recordShadowDecision } from '../revops/shadow-store.ts';
 import type { EngagementEventPayload, LeadEventPayload } from './inbox-payload.ts';
 import { completeInbox } from './inbox-store.ts';
@@ -68,8 +69,18 @@ export async function processInboxEvent(
     const earlier = await decisionsOf(trx, leadId);
     const last = earlier.at(-1);
     // A second creation event for a lead already routed (HubSpot and Salesforce both redeliver
-    // with new ids) must not route it again; only an explicit re-route does.
+    // with new ids) must not route it again; only an explicit re-route does. An update (a
+    // Salesforce outbound message on Lead update) can still show engagement: it is recorded and
+    // cancels the checkpoints it makes pointless, in this transaction.
     if (row.kind === 'route' && last) {
+      await recordUpdateEngagement(trx, {
+        leadId,
+        ref: p.ref,
+        lead,
+        inboxId: row.id,
+        ...(p.occurredAt ? { occurredAt: p.occurredAt } : {}),
+        now,
+      });
       await completeInbox(trx, row, deps.workerId, {
         outcome: 'duplicate',
         leadId,
