@@ -58,6 +58,7 @@ type CrmEnv = Pick<
   | 'SALESFORCE_ACCESS_TOKEN'
   | 'SALESFORCE_API_VERSION'
   | 'SALESFORCE_TASK_KEY_FIELD'
+  | 'SALESFORCE_API_USAGE_THRESHOLD_PERCENT'
   | 'CRM_RATE_LIMIT_MAX'
   | 'CRM_RATE_LIMIT_INTERVAL_MS'
 >;
@@ -147,6 +148,7 @@ export function crmSettingsFromEnv(
       auth,
       apiVersion: env.SALESFORCE_API_VERSION,
       taskKeyField: env.SALESFORCE_TASK_KEY_FIELD,
+      apiUsageThreshold: env.SALESFORCE_API_USAGE_THRESHOLD_PERCENT / 100,
       ...(env.SALESFORCE_INSTANCE_URL ? { instanceUrl: env.SALESFORCE_INSTANCE_URL } : {}),
       ...(loginUrl ? { loginUrl } : {}),
       ...(mapping ? { mapping } : {}),

@@ -19,6 +19,13 @@ export interface RateLimiter {
   take(): Promise<void>;
   /** Hold every caller until `untilMs` (a 429's Retry-After, or a Remaining: 0 header). */
   pauseUntil(untilMs: number): void;
+  /**
+   * A second, stricter window on top of `settings` until lifted with `null` (Salesforce's usage
+   * above its threshold paces calls to what the 24 h allowance refills). Both windows must admit.
+   */
+  throttle(limit: RateLimitSettings | null): void;
+  /** The throttle in force, if any. */
+  readonly throttled: RateLimitSettings | null;
   /** Start times in the current window (for metrics and tests). */
   inWindow(): number;
   readonly settings: RateLimitSettings;
@@ -41,19 +48,35 @@ export function createRateLimiter(
   clock: Clock,
   sleep: Sleep = realSleep,
 ): RateLimiter {
-  if (!(settings.max >= 1) || !(settings.intervalMs > 0)) {
-    throw new Error(
-      `rate limit must allow at least 1 call per positive interval, got ${JSON.stringify(settings)}`,
-    );
-  }
+  const check = (s: RateLimitSettings) => {
+    if (!(s.max >= 1) || !(s.intervalMs > 0)) {
+      throw new Error(
+        `rate limit must allow at least 1 call per positive interval, got ${JSON.stringify(s)}`,
+      );
+    }
+  };
+  check(settings);
+  // Ascending start times, kept as long as the longer of the two windows.
   const starts: number[] = [];
   let pausedUntil = 0;
+  let throttled: RateLimitSettings | null = null;
   // One waiter at a time keeps admissions in arrival order.
   let queue: Promise<void> = Promise.resolve();
 
   const prune = (now: number) => {
-    while (starts.length > 0 && (starts[0] as number) <= now - settings.intervalMs) starts.shift();
+    const keep = Math.max(settings.intervalMs, throttled?.intervalMs ?? 0);
+    while (starts.length > 0 && (starts[0] as number) <= now - keep) starts.shift();
   };
+  const countSince = (since: number) => {
+    let n = 0;
+    for (let i = starts.length - 1; i >= 0 && (starts[i] as number) > since; i--) n++;
+    return n;
+  };
+  /** 0 when `w` admits a call now, else how long until its oldest blocking start leaves it. */
+  const waitFor = (w: RateLimitSettings, now: number) =>
+    countSince(now - w.intervalMs) < w.max
+      ? 0
+      : Math.max(1, (starts[starts.length - w.max] as number) + w.intervalMs - now);
 
   const admit = async () => {
     for (;;) {
@@ -63,11 +86,12 @@ export function createRateLimiter(
         await sleep(pausedUntil - now);
         continue;
       }
-      if (starts.length < settings.max) {
+      const wait = Math.max(waitFor(settings, now), throttled ? waitFor(throttled, now) : 0);
+      if (wait === 0) {
         starts.push(now);
         return;
       }
-      await sleep(Math.max(1, (starts[0] as number) + settings.intervalMs - now));
+      await sleep(wait);
     }
   };
 
@@ -81,9 +105,17 @@ export function createRateLimiter(
     pauseUntil(untilMs) {
       pausedUntil = Math.max(pausedUntil, untilMs);
     },
+    throttle(limit) {
+      if (limit) check(limit);
+      throttled = limit;
+    },
+    get throttled() {
+      return throttled;
+    },
     inWindow() {
-      prune(clock.now().getTime());
-      return starts.length;
+      const now = clock.now().getTime();
+      prune(now);
+      return countSince(now - settings.intervalMs);
     },
   };
 }

@@ -60,7 +60,11 @@ export class SalesforceDouble {
   outage = false;
   delayMs = 0;
   dropAfterAccept = 0;
+  /** The org's API calls in the last 24 h and its allowance, as `Sforce-Limit-Info` reports them. */
   apiUsed = 17;
+  apiLimit = 15000;
+  /** Refuse API calls with 403 REQUEST_LIMIT_EXCEEDED once `apiUsed` reaches `apiLimit`, as an org over its allowance may. */
+  enforceApiLimit = false;
   baseUrl = '';
   #server: Server | undefined;
   #n = 1;
@@ -158,7 +162,7 @@ export class SalesforceDouble {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     const send = (o: Out, headers: Record<string, string> = {}) => {
       const h: Record<string, string> = {
-        'Sforce-Limit-Info': `api-usage=${this.apiUsed}/15000`,
+        'Sforce-Limit-Info': `api-usage=${this.apiUsed}/${this.apiLimit}`,
         ...headers,
       };
       if (o.status !== 204) h['Content-Type'] = 'application/json;charset=UTF-8';
@@ -179,6 +183,8 @@ export class SalesforceDouble {
         },
         f.headers,
       );
+    if (this.enforceApiLimit && this.apiUsed >= this.apiLimit)
+      return send(err(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
     this.apiUsed++;
     const prefix = '/services/data/v62.0';
     if (!rec.path.startsWith(prefix))

@@ -8,7 +8,9 @@
  * same Tasks instead of adding new ones (exactly once without a read).
  *
  * jsforce's own retries are switched off per request (`retry.maxRetries: 0`); ours go through
- * the limiter and p-retry like HubSpot's. Token refresh on 401 is jsforce's `refreshFn`.
+ * the limiter and p-retry like HubSpot's. Token refresh on 401 is jsforce's `refreshFn`. Every
+ * answer's `Sforce-Limit-Info` feeds `ApiAllowance`, which paces and holds calls as the org's 24 h
+ * API allowance runs short.
  */
 import { Connection } from 'jsforce';
 import type { Lead, LeadCrmRef } from '../../routing/lead.ts';
@@ -28,12 +30,17 @@ import {
   type CrmCaller,
   type RetrySettings,
 } from '../crm-call.ts';
-import { SALESFORCE_DEFAULT_RATE, type RateLimitSettings } from '../rate-limiter.ts';
+import {
+  SALESFORCE_DEFAULT_RATE,
+  type RateLimiter,
+  type RateLimitSettings,
+} from '../rate-limiter.ts';
 import { silentLog, type CrmDeps, type CrmLog } from '../crm-deps.ts';
 import { applyExtra, applyMapping } from '../lead-mapping.ts';
 import { resolveSalesforceMapping, type SalesforceMapping } from '../crm-mapping-schema.ts';
 import { mappingProvider, type CrmMappingSource } from '../mapping-provider.ts';
 import { grantParams, type SalesforceAuth } from './salesforce-auth.ts';
+import { ApiAllowance, type AllowanceState, type CallUrgency } from './api-allowance.ts';
 import {
   salesforceError,
   salesforceThrownError,
@@ -56,6 +63,13 @@ export interface SalesforceSettings {
   retry?: Partial<RetrySettings>;
   /** Per-request timeout; jsforce's default is 30 minutes. */
   timeoutMs?: number;
+  /**
+   * Share of the org's 24 h API allowance (0–1] above which Switchboard conserves it
+   * (SALESFORCE_API_USAGE_THRESHOLD_PERCENT / 100; default 0.9): see `ApiAllowance`.
+   */
+  apiUsageThreshold?: number;
+  /** How long every call is held once the allowance is spent; default 5 minutes. */
+  quotaHoldMs?: number;
 }
 
 interface SfRecord {
@@ -116,6 +130,9 @@ export class SalesforceCrm implements CrmPort {
   readonly system = 'salesforce' as const;
   readonly #conn: Connection;
   readonly #caller: CrmCaller;
+  readonly #allowance: ApiAllowance;
+  /** The last `conn.limitInfo` read, so one header is observed once. */
+  #seenLimitInfo: unknown;
   readonly #mapping: () => SalesforceMapping;
   readonly #keyField: string;
   readonly #version: string;
@@ -158,7 +175,8 @@ export class SalesforceCrm implements CrmPort {
           }),
     });
     if (auth.kind === 'token') this.#authorized = Promise.resolve();
-    ({ caller: this.#caller } = createPacedCaller({
+    let limiter: RateLimiter;
+    ({ caller: this.#caller, limiter } = createPacedCaller({
       crm: 'salesforce',
       rate: settings.rateLimit ?? SALESFORCE_DEFAULT_RATE,
       ...(settings.retry ? { retry: settings.retry } : {}),
@@ -166,6 +184,15 @@ export class SalesforceCrm implements CrmPort {
       log: this.#log,
       classify: (e) => salesforceThrownError(e, 'a Salesforce call'),
     }));
+    this.#allowance = new ApiAllowance({
+      ...(settings.apiUsageThreshold === undefined
+        ? {}
+        : { threshold: settings.apiUsageThreshold }),
+      ...(settings.quotaHoldMs === undefined ? {} : { holdMs: settings.quotaHoldMs }),
+      limiter,
+      clock: deps.clock,
+      log: this.#log,
+    });
   }
 
   get calls(): number {
@@ -178,8 +205,25 @@ export class SalesforceCrm implements CrmPort {
 
   /** jsforce's parse of the last `Sforce-Limit-Info` header (daily allocation used / limit). */
   get apiUsage(): { used: number; limit: number } | undefined {
+    return this.#limitInfo()?.apiUsage;
+  }
+
+  /** `normal`, `conserving` (usage above the threshold) or `held` (allowance spent). */
+  get apiAllowanceState(): AllowanceState {
+    return this.#allowance.state;
+  }
+
+  #limitInfo() {
     return (this.#conn as unknown as { limitInfo?: { apiUsage?: { used: number; limit: number } } })
-      .limitInfo?.apiUsage;
+      .limitInfo;
+  }
+
+  /** jsforce replaces `limitInfo` on every answer with the header: act on each one once. */
+  #observeUsage() {
+    const info = this.#limitInfo();
+    if (info === this.#seenLimitInfo) return;
+    this.#seenLimitInfo = info;
+    if (info?.apiUsage) this.#allowance.observe(info.apiUsage);
   }
 
   async #grant(conn: Connection): Promise<void> {
@@ -212,14 +256,17 @@ export class SalesforceCrm implements CrmPort {
     body?: unknown,
     headers: Record<string, string> = {},
     idempotent = true,
+    urgency: CallUrgency = 'urgent',
   ): Promise<T> {
     // The first token request is not an API call (it does not count against the allocation).
     await this.#ensureAuth();
+    // Refused before the limiter: a held call costs no slot and no HTTP request.
+    this.#allowance.admit(what, urgency);
     return this.#caller.call(
       what,
       async () => {
         try {
-          return (await this.#conn.request<T>(
+          const res = (await this.#conn.request<T>(
             {
               method: method as 'GET',
               url: path,
@@ -231,8 +278,12 @@ export class SalesforceCrm implements CrmPort {
             },
             { retry: { maxRetries: 0 }, timeout: this.#settings.timeoutMs ?? 30_000 },
           )) as T;
+          this.#observeUsage();
+          return res;
         } catch (e) {
-          throw salesforceThrownError(e, what);
+          this.#observeUsage();
+          const err = salesforceThrownError(e, what);
+          throw err.code === 'CRM.QUOTA_EXHAUSTED' ? this.#allowance.spent(err) : err;
         }
       },
       // jsforce hands back only the body of a success: its status shows as `2xx`.
@@ -244,12 +295,14 @@ export class SalesforceCrm implements CrmPort {
     return `/services/data/v${this.#version}${path}`;
   }
 
-  async #query(what: string, soql: string): Promise<SfRecord[]> {
+  async #query(what: string, soql: string, urgency: CallUrgency = 'urgent'): Promise<SfRecord[]> {
     const out: SfRecord[] = [];
-    let res = await this.#req<QueryResult>(what, 'GET', `/query?q=${encodeURIComponent(soql)}`);
+    const get = (path: string) =>
+      this.#req<QueryResult>(what, 'GET', path, undefined, {}, true, urgency);
+    let res = await get(`/query?q=${encodeURIComponent(soql)}`);
     out.push(...(res.records ?? []));
     while (!res.done && res.nextRecordsUrl) {
-      res = await this.#req<QueryResult>(what, 'GET', res.nextRecordsUrl);
+      res = await get(res.nextRecordsUrl);
       out.push(...(res.records ?? []));
     }
     return out;
@@ -318,9 +371,11 @@ export class SalesforceCrm implements CrmPort {
   }
 
   async listOwners(): Promise<CrmOwner[]> {
+    // The owner check at start only warns: it can wait when the allowance is short.
     const rows = await this.#query(
       'list owners',
       "SELECT Id, Email, Name, IsActive FROM User WHERE UserType = 'Standard'",
+      'deferrable',
     );
     return rows.map((u) => ({
       id: u.Id,
@@ -401,10 +456,10 @@ export class SalesforceCrm implements CrmPort {
       });
     const before = this.#caller.calls;
     const res = await this.#composite('write routing', subs, true);
-    const id = (ref: string) => {
-      const b = res.compositeResponse.find((r) => r.referenceId === ref)?.body as
-        SaveResult | undefined;
-      return b?.id;
+    const id = (ref: 'task' | 'note') => {
+      const r = res.compositeResponse.find((x) => x.referenceId === ref);
+      if (r?.httpStatusCode === 300) throw this.#ambiguousKey(`${w.key}:${ref}`, 'write routing');
+      return (r?.body as SaveResult | undefined)?.id;
     };
     const taskId = id('task');
     const noteId = id('note');
@@ -464,13 +519,31 @@ export class SalesforceCrm implements CrmPort {
     );
   }
 
+  /**
+   * An upsert whose key matches several Tasks answers 300 and writes nothing. Only possible when
+   * the key field is not Unique (see docs/salesforce.md §2): a person has to remove the extras.
+   */
+  #ambiguousKey(extKey: string, what: string): CrmError {
+    return new CrmError(
+      'CRM.INVALID',
+      `Salesforce found more than one Task with ${this.#keyField} = "${extKey}" during ${what} (HTTP 300): delete the extra Tasks in Salesforce (and mark the field Unique if your org offers it), then retry the write`,
+      { crm: 'salesforce', status: 300 },
+    );
+  }
+
   async #upsertTask(what: string, extKey: string, body: object): Promise<{ id: string }> {
     const res = await this.#req<SaveResult | undefined>(
       what,
       'PATCH',
       `/sobjects/Task/${this.#keyField}/${encodeURIComponent(extKey)}`,
       body,
-    );
+    ).catch((e: unknown) => {
+      // jsforce turns the 300 answer into a MULTIPLE_CHOICES error.
+      throw e instanceof CrmError && e.crmCode === 'MULTIPLE_CHOICES'
+        ? this.#ambiguousKey(extKey, what)
+        : e;
+    });
+    if (Array.isArray(res)) throw this.#ambiguousKey(extKey, what);
     if (res?.id) return { id: res.id };
     // Older API versions answer an upsert-update with 204 and no body: read the id back.
     const rows = await this.#query(
@@ -516,9 +589,8 @@ export class SalesforceCrm implements CrmPort {
     // Collections cost 2 calls per 100 leads; one composite per lead costs 1 and is atomic per lead.
     // Up to 2 leads, composites are no dearer, so they keep the all-or-none guarantee.
     if (writes.length <= 2) {
-      const out: Array<RoutingWriteResult | Error> = [];
-      for (const w of writes) out.push(await this.writeRouting(w).catch((e: Error) => e));
-      return out;
+      // Two leads' composites are independent: sent together, through the limiter.
+      return Promise.all(writes.map((w) => this.writeRouting(w).catch((e: Error) => e)));
     }
     const results: Array<RoutingWriteResult | Error> = new Array(writes.length);
     const valid: number[] = [];
@@ -709,9 +781,11 @@ export class SalesforceCrm implements CrmPort {
   async listRecentLeads(opts: { limit: number; since?: Date }): Promise<Lead[]> {
     const where = opts.since ? ` WHERE CreatedDate >= ${soqlInstant(opts.since)}` : '';
     const limit = Math.max(1, Math.min(2000, Math.floor(opts.limit)));
+    // Replay and taxonomy: a person can run them again later; routing cannot wait.
     const rows = await this.#query(
       'list recent leads',
       `SELECT ${this.#fields().join(', ')} FROM Lead${where} ORDER BY CreatedDate DESC LIMIT ${limit}`,
+      'deferrable',
     );
     return rows.map((r) => this.#toLead(r));
   }

@@ -53,8 +53,22 @@ describe('createCrm / crmSettingsFromEnv', () => {
         loginUrl: 'https://acme.my.salesforce.com',
         apiVersion: '62.0',
         taskKeyField: 'Switchboard_Key__c',
+        apiUsageThreshold: 0.9,
       },
     });
+    expect(
+      crmSettingsFromEnv(
+        loadEnv({
+          CRM: 'salesforce',
+          SALESFORCE_ACCESS_TOKEN: 't',
+          SALESFORCE_INSTANCE_URL: 'https://acme.my.salesforce.com',
+          SALESFORCE_API_USAGE_THRESHOLD_PERCENT: '75',
+        }),
+      ),
+    ).toMatchObject({ salesforce: { apiUsageThreshold: 0.75 } });
+    expect(() => loadEnv({ SALESFORCE_API_USAGE_THRESHOLD_PERCENT: '0.9' })).toThrow(
+      /SALESFORCE_API_USAGE_THRESHOLD_PERCENT: must be an integer from 1 to 100/,
+    );
     const jwt = crmSettingsFromEnv(
       loadEnv({
         CRM: 'salesforce',

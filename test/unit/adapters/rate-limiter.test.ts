@@ -34,6 +34,25 @@ describe('rate limiter (sliding window)', () => {
     expect(vt.clock.now().getTime()).toBe(t0 + 3_000);
   });
 
+  it('a throttle adds a stricter window on top, and lifting it restores the base pace', async () => {
+    const vt = virtualTime('2026-03-02T15:00:00.000Z');
+    const limiter = createRateLimiter({ max: 25, intervalMs: 1_000 }, vt.clock, vt.sleep);
+    const t0 = vt.clock.now().getTime();
+    limiter.throttle({ max: 2, intervalMs: 60_000 });
+    expect(limiter.throttled).toEqual({ max: 2, intervalMs: 60_000 });
+    const starts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await limiter.take();
+      starts.push(vt.clock.now().getTime() - t0);
+    }
+    expect(starts).toEqual([0, 0, 60_000, 60_000, 120_000]);
+    limiter.throttle(null);
+    const before = vt.clock.now().getTime();
+    for (let i = 0; i < 20; i++) await limiter.take();
+    expect(vt.clock.now().getTime()).toBe(before);
+    expect(() => limiter.throttle({ max: 0, intervalMs: 1 })).toThrow(/at least 1 call/);
+  });
+
   it('refuses a limit that admits nothing', () => {
     const vt = virtualTime('2026-03-02T15:00:00.000Z');
     expect(() => createRateLimiter({ max: 0, intervalMs: 1_000 }, vt.clock)).toThrow(

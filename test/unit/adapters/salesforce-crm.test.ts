@@ -228,6 +228,39 @@ describe('SalesforceCrm against a local Salesforce double', () => {
     ]);
   });
 
+  it('a key that matches two Tasks (300) fails with a message saying what to fix, never silently', async () => {
+    // Only possible when the key field is not Unique: two Tasks carry the same key.
+    const key = `7:${leadId}:route:task`;
+    for (const id of ['00T000000000801AAA', '00T000000000802AAA'])
+      sf.tasks.set(id, { Id: id, WhoId: leadId, Switchboard_Key__c: key });
+    const err = await crm.writeRouting(write(leadId)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CrmError);
+    expect(err).toMatchObject({ code: 'CRM.INVALID', status: 300, retryable: false });
+    expect((err as CrmError).message).toBe(
+      `Salesforce found more than one Task with Switchboard_Key__c = "${key}" during write routing (HTTP 300): delete the extra Tasks in Salesforce (and mark the field Unique if your org offers it), then retry the write`,
+    );
+    const single = await crm
+      .createTask(
+        `7:${leadId}:route`,
+        { system: 'salesforce', object: 'lead', id: leadId },
+        write(leadId).task!,
+      )
+      .catch((e: unknown) => e);
+    expect(single).toMatchObject({ code: 'CRM.INVALID', status: 300 });
+  });
+
+  it('two leads: their composites are sent together (they overlap at the double)', async () => {
+    const other = sf.addLead({ LastName: 'Kim', Company: 'Beta' });
+    sf.delayMs = 200;
+    const started = Date.now();
+    const out = await crm.writeRoutings([write(leadId), write(other, { key: `7:${other}:route` })]);
+    const elapsed = Date.now() - started;
+    expect(out.every((r) => !(r instanceof Error) && r.taskId && r.noteId)).toBe(true);
+    expect(sf.calls('POST', '/composite')).toHaveLength(2);
+    // One after the other ≥ 400 ms; together about 200 ms. Wide margin: this checks the overlap.
+    expect(elapsed).toBeLessThan(350);
+  });
+
   it('a burst goes through sObject Collections: 2 calls, bad records fail alone', async () => {
     const ids = Array.from({ length: 30 }, (_, i) =>
       sf.addLead({ LastName: `L${i}`, Company: 'C' }),
