@@ -1,13 +1,15 @@
 /**
- * Live routing config: one holder with the config in use, replaced only by a config that parsed
- * and validated completely. Routing reads `current()` once per event, so an event is routed by one
- * whole config, old or new, never by half of each (a swap is one reference assignment).
+ * Live routing config: one holder with the set in use — the routing config (its rules and its
+ * `crm_mapping`, which the CRM adapters read through `crmMapping()`) and the shadow config named by
+ * SHADOW_CONFIG — replaced only by a set whose every file parsed and validated completely. Routing
+ * reads `current()` once per event, so an event is routed by one whole config, old or new, never
+ * by half of each (a swap is one reference assignment of the whole set).
  *
  * Reloads are triggered by SIGHUP, by a change to the file (fs.watch on its directory, because
  * editors and `kubectl`/Docker config mounts replace the file by rename, which a watch on the file
- * itself stops seeing) and by the admin API. A broken file is rejected: the last good config keeps
- * serving, and the rejection is reported in the log, in `switchboard_config_*` metrics and in
- * `GET /admin/config`.
+ * itself stops seeing; the shadow file's directory is watched the same way) and by the admin API.
+ * A broken routing or shadow file is rejected: the last good set keeps serving, and the rejection
+ * is reported in the log, in `switchboard_config_*` metrics and in `GET /admin/config`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +20,9 @@ import type { Router } from './intake/router.ts';
 import { route } from './routing/route.ts';
 import type { RoutingConfig } from './routing/routing-config.ts';
 import type { Metrics } from './metrics/metrics.ts';
+import type { CrmMapping } from './adapters/crm-mapping-schema.ts';
+import type { ShadowRouter } from './revops/shadow-store.ts';
+import { shadowRouterFromConfig } from './revops/shadow-router.ts';
 
 export type ReloadTrigger = 'start' | 'sighup' | 'file' | 'api';
 
@@ -30,6 +35,9 @@ export interface ConfigSnapshot {
   readonly loadedAt: string;
   /** Warnings the config loaded with (it loads; a human should still look). */
   readonly warnings: string[];
+  /** SHADOW_CONFIG's config of the same generation; null when shadow mode is off. */
+  readonly shadow: ShadowRouter | null;
+  readonly shadowFileName: string | null;
 }
 
 export interface ReloadResult {
@@ -40,6 +48,9 @@ export interface ReloadResult {
   /** Hash serving after this attempt. */
   readonly hash: string;
   readonly previousHash: string;
+  /** The shadow config's hash serving after this attempt, and before it (shadow mode only). */
+  readonly shadowHash?: string;
+  readonly previousShadowHash?: string;
   /** For a rejection: what is wrong, one line per issue with file:line:col. */
   readonly error?: string;
 }
@@ -53,6 +64,8 @@ export interface ConfigHolderOptions {
   load?: (path: string) => Promise<LoadedConfig>;
   /** The config already loaded at start (the server checks it before opening the database). */
   initial?: LoadedConfig;
+  /** SHADOW_CONFIG: a second config reloaded with the first, read with the same `load`. */
+  shadowPath?: string;
 }
 
 export interface ConfigHolder {
@@ -60,20 +73,28 @@ export interface ConfigHolder {
   lastReload(): ReloadResult | null;
   /** Reads the file again; concurrent calls share one read. Never throws. */
   reload(trigger: ReloadTrigger): Promise<ReloadResult>;
+  /** The `crm_mapping` section in use (the adapters' mapping provider); same object until a swap. */
+  crmMapping(): CrmMapping | undefined;
   /**
-   * A Router that routes each call with the config current at that moment. `shadow` (SHADOW_CONFIG)
-   * is passed through unchanged: the shadow config is not reloaded.
+   * A Router that routes each call with the config current at that moment, and whose `shadow` is
+   * the shadow config current at that moment (only with `shadowPath`).
    */
-  router(opts?: { shadow?: Router['shadow'] }): Router;
+  router(): Router;
   /** Starts reloading on SIGHUP and on file change; returns a function that stops it. */
   watch(opts?: { debounceMs?: number; signal?: boolean; file?: boolean }): () => void;
 }
 
-/** Loads the file once (throws ConfigInvalidError / ConfigReadError: the server refuses to start). */
+/** Loads the files once (throws ConfigInvalidError / ConfigReadError: the server refuses to start). */
 export async function createConfigHolder(opts: ConfigHolderOptions): Promise<ConfigHolder> {
   const load = opts.load ?? ((p: string) => loadRoutingConfigFile(p));
   const log = opts.log?.child({ component: 'config-reload' });
-  let snapshot = toSnapshot(opts.initial ?? (await load(opts.path)), opts.clock.now());
+  // Both files are read and validated before anything is swapped: a broken shadow file rejects
+  // the whole reload, so the live rules, the mapping and the shadow always come from one set.
+  const loadSet = async (initial?: LoadedConfig): Promise<LoadedSet> => ({
+    live: initial ?? (await load(opts.path)),
+    shadow: opts.shadowPath === undefined ? null : await load(opts.shadowPath),
+  });
+  let snapshot = toSnapshot(await loadSet(opts.initial), opts.clock.now());
   let last: ReloadResult | null = null;
   let inFlight: Promise<ReloadResult> | null = null;
   publish(opts.metrics, snapshot, undefined);
@@ -82,24 +103,30 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
     const before = snapshot;
     const at = opts.clock.now();
     let result: ReloadResult;
+    const shadowHashes = (next: ConfigSnapshot) =>
+      before.shadow && next.shadow
+        ? { shadowHash: next.shadow.configHash, previousShadowHash: before.shadow.configHash }
+        : {};
     try {
-      const loaded = await load(opts.path);
-      if (loaded.hash === before.hash) {
+      const loaded = await loadSet();
+      if (loaded.live.hash === before.hash && loaded.shadow?.hash === before.shadow?.configHash) {
         result = {
           at: at.toISOString(),
           trigger,
           result: 'unchanged',
           hash: before.hash,
           previousHash: before.hash,
+          ...shadowHashes(before),
         };
       } else {
-        snapshot = toSnapshot(loaded, at); // the swap: one assignment
+        snapshot = toSnapshot(loaded, at); // the swap: one assignment for the whole set
         result = {
           at: at.toISOString(),
           trigger,
           result: 'applied',
           hash: snapshot.hash,
           previousHash: before.hash,
+          ...shadowHashes(snapshot),
         };
       }
     } catch (err) {
@@ -115,6 +142,7 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
         result: 'rejected',
         hash: before.hash,
         previousHash: before.hash,
+        ...shadowHashes(before),
         error,
       };
     }
@@ -124,7 +152,9 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
     if (result.result === 'rejected') {
       log?.error(
         { trigger, hash: result.hash, report: result.error },
-        `routing config reload rejected; still serving ${short(result.hash)}`,
+        `routing config reload rejected; still serving ${short(result.hash)}${
+          before.shadow ? ` (shadow ${short(before.shadow.configHash)})` : ''
+        }`,
       );
     } else if (result.result === 'applied') {
       log?.info(
@@ -132,6 +162,7 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
           trigger,
           hash: result.hash,
           previousHash: result.previousHash,
+          ...(result.shadowHash ? { shadowHash: result.shadowHash } : {}),
           warnings: snapshot.warnings,
         },
         `routing config reloaded: ${short(result.previousHash)} → ${short(result.hash)}`,
@@ -145,6 +176,7 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
   const holder: ConfigHolder = {
     current: () => snapshot,
     lastReload: () => last,
+    crmMapping: () => snapshot.config.data.crm_mapping as CrmMapping | undefined,
     reload(trigger) {
       // One read at a time: a burst of triggers (an editor writes three times) shares the read in
       // progress rather than racing two swaps.
@@ -153,7 +185,7 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
       });
       return inFlight;
     },
-    router(ropts = {}) {
+    router() {
       return {
         get configHash() {
           return snapshot.hash;
@@ -163,7 +195,9 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
           const config = snapshot.config;
           return route(config, lead, now, state);
         },
-        ...(ropts.shadow !== undefined ? { shadow: ropts.shadow } : {}),
+        get shadow() {
+          return snapshot.shadow;
+        },
       };
     },
     watch(w = {}) {
@@ -175,29 +209,20 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
         stops.push(() => process.off('SIGHUP', onHup));
       }
       if (w.file !== false) {
-        const abs = path.resolve(opts.path);
-        const base = path.basename(abs);
+        // One debounce for both files: a change to both (one rollout) is one reload.
         let timer: NodeJS.Timeout | null = null;
-        try {
-          const watcher = fs.watch(path.dirname(abs), { persistent: false }, (_event, name) => {
-            // Kubernetes ConfigMap mounts swap a `..data` symlink rather than the file itself.
-            const n = name?.toString();
-            if (n !== undefined && n !== base && !n.startsWith('..')) return;
-            if (timer) clearTimeout(timer);
-            timer = setTimeout(() => {
-              timer = null;
-              void holder.reload('file');
-            }, debounceMs);
-          });
-          watcher.on('error', (err) =>
-            log?.warn({ err }, 'config file watch failed; SIGHUP still reloads'),
-          );
-          stops.push(() => {
-            if (timer) clearTimeout(timer);
-            watcher.close();
-          });
-        } catch (err) {
-          log?.warn({ err, path: abs }, 'cannot watch the routing config; SIGHUP still reloads');
+        const onChange = () => {
+          if (timer) clearTimeout(timer);
+          timer = setTimeout(() => {
+            timer = null;
+            void holder.reload('file');
+          }, debounceMs);
+        };
+        stops.push(() => {
+          if (timer) clearTimeout(timer);
+        });
+        for (const file of [opts.path, opts.shadowPath]) {
+          if (file !== undefined) stops.push(watchFile(file, onChange, log));
         }
       }
       return () => stops.forEach((s) => s());
@@ -206,7 +231,34 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
   return holder;
 }
 
-function toSnapshot(loaded: LoadedConfig, at: Date): ConfigSnapshot {
+interface LoadedSet {
+  live: LoadedConfig;
+  shadow: LoadedConfig | null;
+}
+
+/** Watches the file's directory; returns a function that stops watching. */
+function watchFile(file: string, onChange: () => void, log: Logger | undefined): () => void {
+  const abs = path.resolve(file);
+  const base = path.basename(abs);
+  try {
+    const watcher = fs.watch(path.dirname(abs), { persistent: false }, (_event, name) => {
+      // Kubernetes ConfigMap mounts swap a `..data` symlink rather than the file itself.
+      const n = name?.toString();
+      if (n !== undefined && n !== base && !n.startsWith('..')) return;
+      onChange();
+    });
+    watcher.on('error', (err) =>
+      log?.warn({ err, path: abs }, 'config file watch failed; SIGHUP still reloads'),
+    );
+    return () => watcher.close();
+  } catch (err) {
+    log?.warn({ err, path: abs }, 'cannot watch the config file; SIGHUP still reloads');
+    return () => undefined;
+  }
+}
+
+function toSnapshot(set: LoadedSet, at: Date): ConfigSnapshot {
+  const loaded = set.live;
   const data = loaded.config.data as {
     reviewed_on?: unknown;
     review_every?: { text?: string } | string;
@@ -219,7 +271,12 @@ function toSnapshot(loaded: LoadedConfig, at: Date): ConfigSnapshot {
     reviewedOn: String(data.reviewed_on ?? ''),
     reviewEvery: typeof every === 'string' ? every : (every?.text ?? ''),
     loadedAt: at.toISOString(),
-    warnings: loaded.warnings.map((w) => w.message),
+    warnings: [
+      ...loaded.warnings.map((w) => w.message),
+      ...(set.shadow?.warnings.map((w) => `shadow: ${w.message}`) ?? []),
+    ],
+    shadow: set.shadow ? shadowRouterFromConfig(set.shadow.config) : null,
+    shadowFileName: set.shadow?.config.fileName ?? null,
   });
 }
 
@@ -227,6 +284,8 @@ function publish(m: Metrics | undefined, s: ConfigSnapshot, r: ReloadResult | un
   if (!m) return;
   m.configInfo.reset();
   m.configInfo.set({ hash: s.hash, reviewed_on: s.reviewedOn }, 1);
+  m.shadowConfigInfo.reset();
+  if (s.shadow) m.shadowConfigInfo.set({ hash: s.shadow.configHash }, 1);
   m.configLastReloadSuccess.set(r?.result === 'rejected' ? 0 : 1);
 }
 

@@ -13,13 +13,14 @@ import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { loadRoutingConfigFile } from './config-file.ts';
-import { loadShadowRouter } from './revops/shadow-router.ts';
 import { createInboxWorker, type InboxWorker } from './intake/inbox-worker.ts';
 import type { CrmPort } from './adapters/crm-port.ts';
 import { createCrm, crmSettingsFromEnv } from './adapters/create-crm.ts';
 import { reportHandlerOwners, type HandlerOwnerReport } from './adapters/report-handler-owners.ts';
 import { dbDryRunSink } from './adapters/dryrun/dryrun-sink.ts';
 import { resolveSalesforceMapping, type CrmMapping } from './adapters/crm-mapping-schema.ts';
+import type { CrmMappingSource } from './adapters/mapping-provider.ts';
+import type { CrmCallRecord } from './adapters/crm-call.ts';
 import { createPoller, type Poller } from './fallback/poller.ts';
 import { createCheckpointFirer } from './fallback/fire-checkpoint.ts';
 import { timerListener } from './fallback/timer-listeners.ts';
@@ -34,6 +35,7 @@ import {
   pollerEventMetrics,
 } from './metrics/worker-metrics.ts';
 import { attachOutboxMetrics } from './metrics/outbox-metrics.ts';
+import { crmCallCounter } from './metrics/crm-call-metrics.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -65,8 +67,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
   const loaded = await loadRoutingConfigFile(env.ROUTING_CONFIG);
   for (const w of loaded.warnings) log.warn({ config: env.ROUTING_CONFIG, issue: w }, w.message);
-  // Live config (SIGHUP, file change, POST /admin/config/reload): the worker's router and the
-  // poller read the holder per event; a broken reload keeps the last good config (issue 9).
+  // Live config (SIGHUP, file change, POST /admin/config/reload): the worker's router, its shadow
+  // (SHADOW_CONFIG), the adapters' crm_mapping and the poller read the holder per event; a broken
+  // routing or shadow file keeps the last good set (issue 9).
   const metrics = createMetrics({ processMetrics: true });
   const configHolder = await createConfigHolder({
     path: env.ROUTING_CONFIG,
@@ -74,11 +77,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     log,
     metrics,
     initial: loaded,
+    ...(env.SHADOW_CONFIG ? { shadowPath: env.SHADOW_CONFIG } : {}),
   });
-  const router = instrumentRouter(
-    configHolder.router({ shadow: await loadShadowRouter(env.SHADOW_CONFIG) }),
-    metrics,
-  );
+  const router = instrumentRouter(configHolder.router(), metrics);
 
   const handle = await openDatabase(
     env.DATABASE_URL
@@ -98,7 +99,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       handle,
       clock,
       log,
-      loaded.config.data.crm_mapping as CrmMapping | undefined,
+      () => configHolder.crmMapping(),
+      crmCallCounter(metrics),
     );
     // Issue 6: say at start which handlers' owner ids the CRM does not know. Not awaited: a slow
     // or unreachable CRM must not delay or stop start (the report logs and never throws).
@@ -243,7 +245,8 @@ async function createCrmPort(
   handle: DatabaseHandle,
   clock: Clock,
   log: Logger,
-  mapping: CrmMapping | undefined,
+  mapping: CrmMappingSource,
+  onCall: (record: CrmCallRecord) => void,
 ): Promise<CrmPort> {
   const settings = crmSettingsFromEnv(env, mapping);
   const hasTable = await sql<{ t: string | null }>`select to_regclass('dryrun_writes')::text as t`
@@ -253,6 +256,7 @@ async function createCrmPort(
   return createCrm(settings, {
     clock,
     log: { info: (o, m) => crmLog.info(o, m), warn: (o, m) => crmLog.warn(o, m) },
+    onCall,
     ...(hasTable ? { dryRunSink: dbDryRunSink(handle.db as never) } : {}),
   });
 }

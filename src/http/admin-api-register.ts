@@ -26,7 +26,7 @@ export async function registerOperations(
       clock: deps.clock,
       onError: (err, gauge) => deps.log?.warn({ err, gauge }, 'metrics: database gauge failed'),
     });
-    registerMetricsRoute(app, deps.metrics);
+    registerMetricsRoute(app, deps.metrics, { token: deps.env.METRICS_TOKEN });
   }
   await registerAdminApi(app, deps);
   await registerOperatorPage(app, deps);

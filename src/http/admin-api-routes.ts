@@ -198,6 +198,9 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
           loadedAt: c.loadedAt,
           warnings: c.warnings,
           lastReload: holder.lastReload(),
+          ...(c.shadow
+            ? { shadowHash: c.shadow.configHash, shadowFileName: c.shadowFileName }
+            : {}),
         };
       },
     );

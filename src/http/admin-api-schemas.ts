@@ -217,17 +217,36 @@ export const ReloadResultSchema = obj(
     result: { type: 'string', enum: ['applied', 'unchanged', 'rejected'] },
     hash: str,
     previousHash: str,
+    /** Shadow mode only: the SHADOW_CONFIG hash after and before the attempt. */
+    shadowHash: str,
+    previousShadowHash: str,
     error: str,
   },
   { required: ['at', 'trigger', 'result', 'hash', 'previousHash'] },
 );
 
-export const ConfigSchema = obj({
-  hash: str,
-  fileName: str,
-  reviewedOn: str,
-  reviewEvery: str,
-  loadedAt: dateTime,
-  warnings: { type: 'array', items: str },
-  lastReload: { ...ReloadResultSchema, nullable: true },
-});
+export const ConfigSchema = obj(
+  {
+    hash: str,
+    fileName: str,
+    reviewedOn: str,
+    reviewEvery: str,
+    loadedAt: dateTime,
+    warnings: { type: 'array', items: str },
+    lastReload: { ...ReloadResultSchema, nullable: true },
+    /** Shadow mode only (SHADOW_CONFIG): the shadow config in use. */
+    shadowHash: str,
+    shadowFileName: str,
+  },
+  {
+    required: [
+      'hash',
+      'fileName',
+      'reviewedOn',
+      'reviewEvery',
+      'loadedAt',
+      'warnings',
+      'lastReload',
+    ],
+  },
+);

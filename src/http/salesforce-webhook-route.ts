@@ -8,8 +8,10 @@ import type { Env } from '../env.ts';
 import type { DatabaseHandle } from '../db/database.ts';
 import { SwitchboardError } from '../errors.ts';
 import { insertInboxEvents } from '../intake/inbox-store.ts';
+import { logFields } from './request-log.ts';
 import { parseOutboundMessage, SOAP_ACK, soapFault } from '../intake/salesforce-message.ts';
 import { safeEqual } from './bearer-auth.ts';
+import { resolveSalesforceMapping, type CrmMapping } from '../adapters/crm-mapping-schema.ts';
 
 export function registerSalesforceWebhook(
   scope: FastifyInstance,
@@ -17,6 +19,8 @@ export function registerSalesforceWebhook(
     env: Env;
     handle: DatabaseHandle;
     salesforceMapping?: Record<string, string>;
+    /** The live config: its `crm_mapping` wins over `salesforceMapping`, so a reload applies here too. */
+    config?: { crmMapping(): CrmMapping | undefined };
     onInboxInsert?: () => void;
   },
 ): void {
@@ -68,7 +72,9 @@ export function registerSalesforceWebhook(
     const msg = parseOutboundMessage(
       typeof req.body === 'string' ? req.body : '',
       orgId,
-      deps.salesforceMapping,
+      deps.config
+        ? resolveSalesforceMapping(deps.config.crmMapping()).lead
+        : deps.salesforceMapping,
     );
     const { inserted } = await insertInboxEvents(
       deps.handle.db,
@@ -76,10 +82,11 @@ export function registerSalesforceWebhook(
       deps.env.WORKER_MAX_ATTEMPTS,
     );
     if (inserted > 0) deps.onInboxInsert?.();
-    req.log.info(
-      { notifications: msg.events.length + msg.ignored, stored: inserted, ignored: msg.ignored },
-      'salesforce message stored',
-    );
+    logFields(req, {
+      notifications: msg.events.length + msg.ignored,
+      stored: inserted,
+      ignored: msg.ignored,
+    });
     return reply.status(200).type('text/xml; charset=utf-8').send(SOAP_ACK);
   });
 }

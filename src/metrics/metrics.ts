@@ -5,7 +5,8 @@
  *
  * Two kinds of numbers live here:
  * - **Per-instance** counters and histograms, moved by hooks in this process (webhooks received,
- *   ack latency, routing latency, decisions, SLAs started, timer lateness, CRM calls, reloads).
+ *   ack latency, routing latency, decisions, SLAs started, timer lateness, CRM HTTP calls, outbox
+ *   writes, reloads).
  *   Sum them across instances.
  * - **Database gauges** (db-gauges.ts), computed at scrape time from Postgres: outbox and inbox
  *   depth, open/met/missed SLAs, fallbacks fired per branch, receipt→CRM-write delay. Every
@@ -33,10 +34,12 @@ export interface Metrics {
   readonly inboxFailures: Counter<'source' | 'status'>;
   readonly timerLatenessSeconds: Histogram<never>;
   readonly timerFirings: Counter<'result'>;
-  readonly crmCalls: Counter<'crm' | 'status'>;
+  readonly crmCalls: Counter<'crm' | 'operation' | 'call' | 'status'>;
+  readonly crmWrites: Counter<'crm' | 'status'>;
   readonly configReloads: Counter<'result' | 'trigger'>;
   readonly configInfo: Gauge<'hash' | 'reviewed_on'>;
   readonly configLastReloadSuccess: Gauge<never>;
+  readonly shadowConfigInfo: Gauge<'hash'>;
 }
 
 export interface MetricsOptions {
@@ -108,6 +111,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     crmCalls: new Counter({
       name: 'switchboard_crm_calls_total',
+      help: 'Every HTTP request to the CRM, reads included, each retry counted: by CRM, operation (read, write), call (the adapter call, e.g. "read contact") and status (the HTTP status, 2xx when the client hides a success status, network, or our error code).',
+      labelNames: ['crm', 'operation', 'call', 'status'],
+      registers,
+    }),
+    crmWrites: new Counter({
+      name: 'switchboard_crm_writes_total',
       help: "CRM write attempts by the outbox (owner + task + note, after the adapter's short retries), by CRM and status: ok, the CRM's HTTP status, or our error code when it did not answer.",
       labelNames: ['crm', 'status'],
       registers,
@@ -127,6 +136,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     configLastReloadSuccess: new Gauge({
       name: 'switchboard_config_last_reload_success',
       help: '1 if the last reload attempt applied or kept an identical config, 0 if it was rejected (the previous config keeps serving).',
+      registers,
+    }),
+    shadowConfigInfo: new Gauge({
+      name: 'switchboard_shadow_config_info',
+      help: 'The shadow config in use (SHADOW_CONFIG): always 1, labelled with its hash; absent when shadow mode is off.',
+      labelNames: ['hash'],
       registers,
     }),
   };

@@ -91,7 +91,10 @@ export function instrumentRouter(router: Router, m: Metrics): Router {
         end();
       }
     },
-    ...(router.shadow !== undefined ? { shadow: router.shadow } : {}),
+    // A getter, not a copy: the shadow config is swapped by a reload like the live one.
+    get shadow() {
+      return router.shadow;
+    },
   };
 }
 

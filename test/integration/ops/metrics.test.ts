@@ -41,6 +41,7 @@ describe('GET /metrics', () => {
       'switchboard_timer_lateness_recent_seconds',
       'switchboard_fallbacks_fired',
       'switchboard_crm_calls_total',
+      'switchboard_crm_writes_total',
       'switchboard_outbox_depth',
       'switchboard_receipt_to_crm_write_seconds',
       'switchboard_config_info',
@@ -98,7 +99,7 @@ describe('GET /metrics', () => {
       detach();
     }
     const text = await scrape();
-    expect(sample(text, 'switchboard_crm_calls_total', { crm: 'dryrun', status: 'ok' })).toBe(1);
+    expect(sample(text, 'switchboard_crm_writes_total', { crm: 'dryrun', status: 'ok' })).toBe(1);
     expect(sample(text, 'switchboard_outbox_depth', { status: 'pending' })).toBe(0);
     const p50 = sample(text, 'switchboard_receipt_to_crm_write_seconds', { quantile: '0.5' });
     expect(p50).toBeGreaterThanOrEqual(0);

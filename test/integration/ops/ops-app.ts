@@ -35,7 +35,14 @@ export interface OpsApp {
 
 export async function buildOpsApp(
   handle: DatabaseHandle,
-  opts: { configPath?: string; clock?: Clock; log?: Logger; env?: Record<string, string> } = {},
+  opts: {
+    configPath?: string;
+    /** SHADOW_CONFIG: reloaded with the routing config. */
+    shadowPath?: string;
+    clock?: Clock;
+    log?: Logger;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<OpsApp> {
   const clock = opts.clock ?? manualClock('2026-11-28T10:43:00Z');
   const log = opts.log ?? createLogger('silent');
@@ -45,6 +52,7 @@ export async function buildOpsApp(
     clock,
     metrics,
     log,
+    ...(opts.shadowPath ? { shadowPath: opts.shadowPath } : {}),
   });
   const worker = createInboxWorker({
     handle,

@@ -62,7 +62,7 @@ describe('the running service', () => {
     expect(
       sample(text, 'switchboard_webhooks_received_total', { source: 'json', outcome: 'accepted' }),
     ).toBe(1);
-    expect(sample(text, 'switchboard_crm_calls_total', { crm: 'dryrun', status: 'ok' })).toBe(1);
+    expect(sample(text, 'switchboard_crm_writes_total', { crm: 'dryrun', status: 'ok' })).toBe(1);
     expect(sample(text, 'switchboard_route_compute_seconds_count')).toBe(1);
     expect(text).toContain('switchboard_process_resident_memory_bytes');
   });
