@@ -102,7 +102,7 @@ export const EnvSchema = z.object({
   CRM_RATE_LIMIT_MAX: intIn(0, 0, 100_000),
   CRM_RATE_LIMIT_INTERVAL_MS: intIn(0, 0, 86_400_000),
   /** CRM outbox runner: rows claimed per round, idle poll, and when an in-flight lock counts as stale. */
-  OUTBOX_BATCH_SIZE: intIn(50, 1, 500),
+  OUTBOX_BATCH_SIZE: intIn(100, 1, 500),
   OUTBOX_POLL_MS: intIn(1000, 50, 600_000),
   OUTBOX_STALE_LOCK_MS: intIn(300_000, 10_000, 86_400_000),
   /** Outbound messages from any other org are refused. */
@@ -119,8 +119,10 @@ export const EnvSchema = z.object({
   /** Largest accepted request body. 100 HubSpot events are about 30 KB; 100 Salesforce notifications well under 1 MB. */
   BODY_LIMIT_BYTES: intIn(1_048_576, 1024, 50 * 1_048_576),
   /** Inbox worker: rows claimed per round and the idle poll interval (LISTEN/NOTIFY wakes it sooner). */
-  WORKER_BATCH_SIZE: intIn(20, 1, 500),
+  WORKER_BATCH_SIZE: intIn(100, 1, 500),
   WORKER_POLL_MS: intIn(2000, 50, 600_000),
+  /** An inbox lock older than this belongs to a dead worker and is swept back to pending. */
+  WORKER_STALE_LOCK_MS: intIn(300_000, 10_000, 86_400_000),
   /** Attempts before an inbox event is parked with its error. */
   WORKER_MAX_ATTEMPTS: intIn(10, 1, 100),
   /** Run the inbox worker in this process (turn off for an intake-only instance). */

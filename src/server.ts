@@ -139,6 +139,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       clock,
       batchSize: env.WORKER_BATCH_SIZE,
       pollIntervalMs: env.WORKER_POLL_MS,
+      staleLockSeconds: Math.round(env.WORKER_STALE_LOCK_MS / 1000),
       onCrmWritesQueued: () => outbox.nudge(),
     });
     attachWorkerMetrics(worker.events, metrics, {

@@ -1,8 +1,11 @@
 /**
- * The inbox worker: claims stored events and processes them. Polling is the baseline (a
- * setTimeout chain, never setInterval); `nudge()` (in-process, after an intake insert) and
- * LISTEN/NOTIFY (inserts by other instances) only make it sooner. A full batch re-polls at once.
- * Stale locks (a worker that died mid-event) are swept on a jittered interval.
+ * The inbox worker: claims stored events and processes them in the shared claim loop
+ * (src/db/claim-loop.ts: polling as the baseline, `nudge()` and LISTEN/NOTIFY sooner, stale locks
+ * swept, a failed round's claims handed back before the next). A claimed batch is read from the
+ * CRM in one call per 100 leads and its new leads are routed in one transaction
+ * (src/intake/process-batch.ts); everything else, one event per transaction
+ * (src/intake/process-event.ts). The outbox is nudged once per batch, after its commit, so it
+ * finds the batch's CRM writes together and can use the CRMs' batch APIs.
  */
 import os from 'node:os';
 import crypto from 'node:crypto';
@@ -10,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { DatabaseHandle } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { InboxRow } from '../db/schema.ts';
+import { createClaimLoop, type ClaimLoopControl } from '../db/claim-loop.ts';
 import {
   claimInbox,
   failInbox,
@@ -17,10 +21,10 @@ import {
   releaseInbox,
   resetStaleInbox,
 } from './inbox-store.ts';
+import { processBatch } from './process-batch.ts';
 import {
   prefetchLeads,
   processInboxEvent,
-  type Prefetched,
   type ProcessDeps,
   type ProcessOutcome,
 } from './process-event.ts';
@@ -68,159 +72,83 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
     workerId,
   };
 
-  let running = false;
-  let stopping = false;
-  let timer: NodeJS.Timeout | null = null;
-  let sweepTimer: NodeJS.Timeout | null = null;
-  let unlisten: (() => Promise<void>) | null = null;
-  let active: Promise<number> | null = null;
-  let wakeRequested = false;
+  function done(row: InboxRow, out: ProcessOutcome): void {
+    log.info(
+      { inboxId: row.id, source: row.source, kind: row.kind, ...out },
+      `inbox event ${out.outcome}`,
+    );
+    events.emit('event:done', row, out);
+  }
 
-  async function processRow(row: InboxRow, prefetched: Prefetched): Promise<void> {
+  async function fail(row: InboxRow, err: unknown, loop: ClaimLoopControl): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    let status: string | null = null;
     try {
-      const out: ProcessOutcome = await processInboxEvent(deps, row, prefetched);
-      if (out.outcome === 'routed') opts.onCrmWritesQueued?.();
-      log.info(
-        { inboxId: row.id, source: row.source, kind: row.kind, ...out },
-        `inbox event ${out.outcome}`,
-      );
-      events.emit('event:done', row, out);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      let status: string | null = null;
-      try {
-        status = await failInbox(opts.handle.db, row, workerId, message);
-      } catch (failErr) {
-        // The sweep will hand the row back once its lock is stale.
-        log.error({ err: failErr, inboxId: row.id }, 'could not record inbox failure');
-      }
-      log[status === 'parked' ? 'error' : 'warn'](
-        { inboxId: row.id, attempts: row.attempts, err, status },
-        status === 'parked'
-          ? `inbox event parked after ${row.attempts} attempts`
-          : 'inbox event failed; will retry',
-      );
-      events.emit('event:failed', row, err, status);
+      status = await failInbox(opts.handle.db, row, workerId, message);
+    } catch (failErr) {
+      // Handed back before the next claim (or by the sweep if this process dies first).
+      loop.markDirty();
+      log.error({ err: failErr, inboxId: row.id }, 'could not record inbox failure');
     }
+    log[status === 'parked' ? 'error' : 'warn'](
+      { inboxId: row.id, attempts: row.attempts, err, status },
+      status === 'parked'
+        ? `inbox event parked after ${row.attempts} attempts`
+        : 'inbox event failed; will retry',
+    );
+    events.emit('event:failed', row, err, status);
   }
 
   /** One claim + process round; returns the number of rows claimed. */
-  async function round(honourStop = true): Promise<number> {
+  async function round(loop: ClaimLoopControl): Promise<number> {
     const rows = await claimInbox(opts.handle.db, workerId, batchSize);
+    if (rows.length === 0) return 0;
     const prefetched = await prefetchLeads(opts.crm, rows);
-    for (const row of rows) {
-      if (honourStop && stopping) break; // the rest is released by stop()
-      await processRow(row, prefetched);
+    let queued = false;
+    const batch = await processBatch(deps, rows, prefetched);
+    if (batch.batchError)
+      log.warn(
+        { err: batch.batchError, events: rows.length },
+        'batch transaction failed; processing its events one by one',
+      );
+    for (const d of batch.done) {
+      if (d.out.outcome === 'routed') queued = true;
+      done(d.row, d.out);
+    }
+    if (queued) opts.onCrmWritesQueued?.();
+    for (const f of batch.failed) await fail(f.row, f.err, loop);
+    for (const row of batch.rest) {
+      if (loop.stopping) break; // the rest is released by stop()
+      try {
+        const out = await processInboxEvent(deps, row, prefetched);
+        done(row, out);
+        if (out.outcome === 'routed') opts.onCrmWritesQueued?.();
+      } catch (err) {
+        await fail(row, err, loop);
+      }
     }
     return rows.length;
   }
 
-  function schedule(delayMs: number): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void loop(), delayMs);
-  }
-
-  async function loop(): Promise<void> {
-    timer = null;
-    if (!running || active) {
-      wakeRequested = true;
-      return;
-    }
-    wakeRequested = false;
-    let n = 0;
-    try {
-      active = round();
-      n = await active;
-    } catch (err) {
-      log.error({ err }, 'inbox claim failed; retrying after the poll interval');
-    } finally {
-      active = null;
-    }
-    if (n === 0) events.emit('idle');
-    schedule(n >= batchSize || wakeRequested ? 0 : pollIntervalMs);
-  }
-
-  function sweepSoon(): void {
-    if (!running) return;
-    // Jittered 30–90 s so a fleet of instances does not sweep in lockstep.
-    sweepTimer = setTimeout(
-      () => {
-        resetStaleInbox(opts.handle.db, staleLockSeconds)
-          .then((n) => {
-            if (n > 0) {
-              log.warn({ count: n }, 'reclaimed inbox events from a dead worker');
-              worker.nudge();
-            }
-          })
-          .catch((err: unknown) => log.error({ err }, 'stale-lock sweep failed'))
-          .finally(sweepSoon);
-      },
-      30_000 + crypto.randomInt(60_000),
-    );
-    sweepTimer.unref();
-  }
+  const loop = createClaimLoop({
+    what: 'inbox events',
+    log: { warn: (o, m) => log.warn(o, m), info: (o, m) => log.info(o, m) },
+    batchSize,
+    pollIntervalMs,
+    round,
+    releaseMine: () => releaseInbox(opts.handle.db, workerId),
+    resetStale: () => resetStaleInbox(opts.handle.db, staleLockSeconds),
+    listen: (onNotify) => opts.handle.listen(INBOX_CHANNEL, onNotify),
+    onIdle: () => events.emit('idle'),
+  });
 
   const worker: InboxWorker = {
     workerId,
     events,
-    async start() {
-      if (running) return;
-      running = true;
-      stopping = false;
-      const reclaimed = await resetStaleInbox(opts.handle.db, staleLockSeconds);
-      if (reclaimed > 0)
-        log.warn({ count: reclaimed }, 'reclaimed inbox events from a dead worker');
-      try {
-        unlisten = await opts.handle.listen(INBOX_CHANNEL, () => worker.nudge());
-      } catch (err) {
-        log.warn({ err }, 'LISTEN inbox failed; relying on polling');
-      }
-      sweepSoon();
-      schedule(0);
-    },
-    nudge() {
-      if (!running) return;
-      if (active) wakeRequested = true;
-      else schedule(0);
-    },
-    async drain() {
-      let total = 0;
-      for (;;) {
-        if (active) await active.catch(() => 0);
-        const p = round(false);
-        active = p;
-        let n: number;
-        try {
-          n = await p;
-        } finally {
-          active = null;
-        }
-        total += n;
-        if (n === 0) return total;
-      }
-    },
-    async stop(timeoutMs = 10_000) {
-      running = false;
-      stopping = true;
-      if (timer) clearTimeout(timer);
-      if (sweepTimer) clearTimeout(sweepTimer);
-      timer = sweepTimer = null;
-      if (unlisten) await unlisten().catch(() => {});
-      unlisten = null;
-      if (active) {
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([
-          active.catch(() => 0),
-          new Promise((r) => {
-            t = setTimeout(r, timeoutMs);
-          }),
-        ]);
-        clearTimeout(t);
-      }
-      const released = await releaseInbox(opts.handle.db, workerId).catch(() => 0);
-      if (released > 0) log.info({ count: released }, 'released unfinished inbox events');
-    },
+    start: () => loop.start(),
+    nudge: () => loop.nudge(),
+    drain: () => loop.drain(),
+    stop: (timeoutMs = 10_000) => loop.stop(timeoutMs),
   };
   return worker;
 }

@@ -1,8 +1,8 @@
 /**
  * The CRM outbox runner: claims `crm_writes` rows, performs them through the CrmPort, records the
- * answer. Polling is the baseline (a setTimeout chain); `nudge()` after an in-process insert and
- * LISTEN `crm_writes` (inserts by other instances) only make it sooner; a full batch re-polls at
- * once. Stale locks are swept on a jittered interval.
+ * answers, in the shared claim loop (src/db/claim-loop.ts: polling as the baseline, `nudge()` and
+ * LISTEN `crm_writes` sooner, stale locks swept, a failed round's claims handed back before the
+ * next). A round's successes are recorded in one statement.
  *
  * Kinds: `routing` (owner + task + note), `assign_owner`, `task`, `note` (fallback steps, via the
  * CrmPort) and `notify` (an escalation POSTed as `{ "text" }` to a Slack-style webhook URL).
@@ -17,6 +17,7 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
+import { createClaimLoop, type ClaimLoopControl } from '../db/claim-loop.ts';
 import { EventEmitter } from 'node:events';
 import type { DatabaseHandle } from '../db/database.ts';
 import type { CrmWriteRow } from '../db/schema.ts';
@@ -25,7 +26,7 @@ import { CrmError } from '../adapters/crm-error.ts';
 import { silentLog, type CrmLog } from '../adapters/crm-deps.ts';
 import {
   claimCrmWrites,
-  completeCrmWrite,
+  completeCrmWrites,
   CRM_WRITES_CHANNEL,
   failCrmWrite,
   releaseCrmWrites,
@@ -119,36 +120,53 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   const staleLockSeconds = opts.staleLockSeconds ?? 300;
   const events = new EventEmitter();
-  let running = false;
-  let stopping = false;
-  let timer: NodeJS.Timeout | null = null;
-  let sweepTimer: NodeJS.Timeout | null = null;
-  let unlisten: (() => Promise<void>) | null = null;
-  let active: Promise<number> | null = null;
-  let wakeRequested = false;
-
-  async function succeed(row: CrmWriteRow, result: unknown) {
-    const ok = await completeCrmWrite(db, row.id, workerId, result);
-    if (!ok)
-      log.warn(
-        { crmWriteId: row.id, key: row.key },
-        'CRM write done but our lock was lost; another runner took it',
+  /** Records a round's successes in one statement, then logs and announces each. */
+  async function succeedAll(
+    ok: Array<{ row: CrmWriteRow; result: unknown }>,
+    loop: ClaimLoopControl,
+  ) {
+    if (ok.length === 0) return;
+    let lost: Set<string>;
+    try {
+      lost = new Set(
+        await completeCrmWrites(
+          db,
+          workerId,
+          ok.map(({ row, result }) => ({ id: row.id, result })),
+        ),
       );
-    log.info(
-      {
-        crmWriteId: row.id,
-        key: row.key,
-        kind: row.kind,
-        crm: row.crm,
-        attempt: row.attempts,
-        result,
-      },
-      'CRM write done',
-    );
-    events.emit('write:done', row, result);
+    } catch (e) {
+      // The CRM has these writes; we could not say so. They go back to pending (attempts kept),
+      // and the next attempt looks for its earlier write before creating (exactly once).
+      loop.markDirty();
+      log.warn(
+        { crmWriteIds: ok.map((o) => o.row.id), err: String(e) },
+        'CRM writes done but not recorded; their next attempt will find them',
+      );
+      return;
+    }
+    for (const { row, result } of ok) {
+      if (lost.has(row.id))
+        log.warn(
+          { crmWriteId: row.id, key: row.key },
+          'CRM write done but our lock was lost; another runner took it',
+        );
+      log.info(
+        {
+          crmWriteId: row.id,
+          key: row.key,
+          kind: row.kind,
+          crm: row.crm,
+          attempt: row.attempts,
+          result,
+        },
+        'CRM write done',
+      );
+      events.emit('write:done', row, result);
+    }
   }
 
-  async function failed(row: CrmWriteRow, err: Error) {
+  async function failed(row: CrmWriteRow, err: Error, loop: ClaimLoopControl) {
     const permanent = !isRetryable(err);
     const retryAfterMs = err instanceof CrmError ? err.retryAfterMs : undefined;
     let status: 'pending' | 'parked' | null = null;
@@ -158,9 +176,10 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       });
     } catch (e) {
+      loop.markDirty(); // handed back before the next claim
       log.warn(
         { crmWriteId: row.id, err: String(e) },
-        'could not record CRM write failure; the sweep will hand it back',
+        'could not record CRM write failure; it goes back to pending before the next claim',
       );
     }
     const fields = {
@@ -202,13 +221,14 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
     }
   }
 
-  async function round(): Promise<number> {
+  async function round(loop: ClaimLoopControl): Promise<number> {
     const rows = await claimCrmWrites(db, workerId, opts.crm.system, batchSize);
+    const ok: Array<{ row: CrmWriteRow; result: unknown }> = [];
     const routing: Array<{ row: CrmWriteRow; write: RoutingWrite }> = [];
     for (const row of rows) {
       const parsed = parseOutboxPayload(row.kind, row.payload);
       if (parsed instanceof Error) {
-        await failed(row, new BadPayload(parsed.message));
+        await failed(row, new BadPayload(parsed.message), loop);
         continue;
       }
       if (parsed.kind === 'routing') {
@@ -216,14 +236,14 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
         routing.push({ row, write: { ...parsed.write, key: row.key, attempt: row.attempts } });
         continue;
       }
-      if (stopping) continue; // released by stop()
+      if (loop.stopping) continue; // released by stop()
       try {
-        await succeed(row, await perform(row, parsed));
+        ok.push({ row, result: await perform(row, parsed) });
       } catch (e) {
-        await failed(row, e instanceof Error ? e : new Error(String(e)));
+        await failed(row, e instanceof Error ? e : new Error(String(e)), loop);
       }
     }
-    if (routing.length > 0 && !stopping) {
+    if (routing.length > 0 && !loop.stopping) {
       let results: Array<unknown>;
       try {
         results = await opts.crm.writeRoutings(routing.map((r) => r.write));
@@ -234,117 +254,33 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
       }
       for (const [i, r] of routing.entries()) {
         const res = results[i];
-        if (res instanceof Error) await failed(r.row, res);
-        else await succeed(r.row, res);
+        if (res instanceof Error) await failed(r.row, res, loop);
+        else ok.push({ row: r.row, result: res });
       }
     }
+    await succeedAll(ok, loop);
     return rows.length;
   }
 
-  function schedule(delayMs: number): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void loop(), delayMs);
-  }
-
-  async function loop(): Promise<void> {
-    timer = null;
-    if (!running || active) {
-      wakeRequested = true;
-      return;
-    }
-    wakeRequested = false;
-    let n = 0;
-    try {
-      active = round();
-      n = await active;
-    } catch (err) {
-      log.warn({ err: String(err) }, 'CRM outbox claim failed; retrying after the poll interval');
-    } finally {
-      active = null;
-    }
-    if (n === 0) events.emit('idle');
-    schedule(n >= batchSize || wakeRequested ? 0 : pollIntervalMs);
-  }
-
-  function sweepSoon(): void {
-    if (!running) return;
-    // Jittered 30–90 s so a fleet of instances does not sweep in lockstep.
-    sweepTimer = setTimeout(
-      () => {
-        resetStaleCrmWrites(db, staleLockSeconds)
-          .then((n) => {
-            if (n > 0) {
-              log.warn({ count: n }, 'reclaimed CRM writes from a dead runner');
-              runner.nudge();
-            }
-          })
-          .catch((err: unknown) =>
-            log.warn({ err: String(err) }, 'CRM outbox stale-lock sweep failed'),
-          )
-          .finally(sweepSoon);
-      },
-      30_000 + crypto.randomInt(60_000),
-    );
-    sweepTimer.unref();
-  }
+  const loop = createClaimLoop({
+    what: 'CRM writes',
+    log: { warn: (o, m) => log.warn(o, m), info: (o, m) => log.info(o, m) },
+    batchSize,
+    pollIntervalMs,
+    round,
+    releaseMine: () => releaseCrmWrites(db, workerId),
+    resetStale: () => resetStaleCrmWrites(db, staleLockSeconds),
+    listen: (onNotify) => opts.handle.listen(CRM_WRITES_CHANNEL, onNotify),
+    onIdle: () => events.emit('idle'),
+  });
 
   const runner: OutboxRunner = {
     workerId,
     events,
-    async start() {
-      if (running) return;
-      running = true;
-      stopping = false;
-      const reclaimed = await resetStaleCrmWrites(db, staleLockSeconds);
-      if (reclaimed > 0) log.warn({ count: reclaimed }, 'reclaimed CRM writes from a dead runner');
-      try {
-        unlisten = await opts.handle.listen(CRM_WRITES_CHANNEL, () => runner.nudge());
-      } catch (err) {
-        log.warn({ err: String(err) }, 'LISTEN crm_writes failed; relying on polling');
-      }
-      sweepSoon();
-      schedule(0);
-    },
-    nudge() {
-      if (!running) return;
-      if (active) wakeRequested = true;
-      else schedule(0);
-    },
-    async drain() {
-      let total = 0;
-      for (;;) {
-        if (active) await active.catch(() => 0);
-        const p = round();
-        active = p;
-        let n: number;
-        try {
-          n = await p;
-        } finally {
-          active = null;
-        }
-        total += n;
-        if (n === 0) return total;
-      }
-    },
-    async stop(timeoutMs = 10_000) {
-      running = false;
-      stopping = true;
-      if (timer) clearTimeout(timer);
-      if (sweepTimer) clearTimeout(sweepTimer);
-      if (unlisten) await unlisten().catch(() => undefined);
-      unlisten = null;
-      if (active) {
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([
-          active.catch(() => 0),
-          new Promise((r) => (t = setTimeout(r, timeoutMs))),
-        ]);
-        if (t) clearTimeout(t);
-      }
-      const released = await releaseCrmWrites(db, workerId);
-      if (released > 0) log.warn({ count: released }, 'released unfinished CRM writes at shutdown');
-    },
+    start: () => loop.start(),
+    nudge: () => loop.nudge(),
+    drain: () => loop.drain(),
+    stop: (timeoutMs = 10_000) => loop.stop(timeoutMs),
   };
   return runner;
 }

@@ -40,28 +40,28 @@ export async function claimCrmWrites(
   return r.rows.sort((a, b) => Number(a.id) - Number(b.id));
 }
 
-/** Records the CRM's answer; false when our lock was lost (another runner owns the row now). */
-export async function completeCrmWrite(
+/**
+ * Records the CRM's answers for a round's successful rows in one statement (one commit instead of
+ * one per row: 100 single-row updates took 0.8–1.9 s under the end-to-end bench's load, one
+ * statement a few ms). Returns the ids whose lock was lost (another runner owns them now).
+ */
+export async function completeCrmWrites(
   db: Db,
-  id: string,
   workerId: string,
-  result: unknown,
-): Promise<boolean> {
-  const r = await db
-    .updateTable('crm_writes')
-    .set({
-      status: 'done',
-      result: JSON.stringify(result ?? null),
-      last_error: null,
-      locked_at: null,
-      locked_by: null,
-      done_at: sql`now()`,
-      updated_at: sql`now()`,
-    })
-    .where('id', '=', id)
-    .where('locked_by', '=', workerId)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+  done: Array<{ id: string; result: unknown }>,
+): Promise<string[]> {
+  if (done.length === 0) return [];
+  const values = sql.join(
+    done.map((d) => sql`(${d.id}::bigint, ${JSON.stringify(d.result ?? null)}::jsonb)`),
+  );
+  const r = await sql<{ id: string }>`
+    update crm_writes w set status = 'done', result = v.result, last_error = null,
+      locked_at = null, locked_by = null, done_at = now(), updated_at = now()
+    from (values ${values}) v (id, result)
+    where w.id = v.id and w.locked_by = ${workerId}
+    returning w.id::text as id`.execute(db);
+  const completed = new Set(r.rows.map((x) => String(x.id)));
+  return done.map((d) => d.id).filter((id) => !completed.has(id));
 }
 
 export interface FailOptions {

@@ -94,8 +94,6 @@ export function serviceEnv(
     CRM_RATE_LIMIT_INTERVAL_MS: '1000',
     WORKER_POLL_MS: '200',
     OUTBOX_POLL_MS: '200',
-    WORKER_BATCH_SIZE: '50',
-    OUTBOX_BATCH_SIZE: '100',
     SHUTDOWN_TIMEOUT_MS: '2000',
     ...extra,
   };

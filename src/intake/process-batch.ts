@@ -1,0 +1,199 @@
+/**
+ * A claimed batch of new-lead events → routed, in one transaction. It does what
+ * processInboxEvent does for one `route` event (store the lead, decide, bump the pool, queue the
+ * CRM write, schedule the timers, complete the event) for every fresh lead of the batch at once:
+ * one commit and about seven statements per batch instead of a commit and about eleven
+ * statements per event. Decisions are made in claim order on one snapshot of the pool counters,
+ * each pick applied to the snapshot before the next (applyPoolIncrement), so a batch deals a pool
+ * exactly as one-by-one routing would.
+ *
+ * What it does not take, it hands back in `rest` for the single-event path, in claim order:
+ * re-routes and engagement events, a second event for a lead already in the batch, and leads
+ * routed before (a redelivered creation: the single path records it as a duplicate). If the
+ * batch transaction fails as a whole, every event it took goes back to `rest` too, so one bad
+ * event costs its neighbours a slower path, never their routing.
+ */
+import type { InboxRow } from '../db/schema.ts';
+import type { Decision, RoutingState } from '../routing/decision.ts';
+import type { Lead } from '../routing/lead.ts';
+import { applyPoolIncrement } from '../routing/pool.ts';
+import { recordShadowDecision } from '../revops/shadow-store.ts';
+import type { LeadEventPayload } from './inbox-payload.ts';
+import { buildRoutingWrite, readRoutingState } from './decision-store.ts';
+import {
+  incrementPools,
+  insertDecisions,
+  storeBatchTail,
+  upsertLeads,
+  type BatchTail,
+} from './batch-store.ts';
+import {
+  enrich,
+  leadRefKey,
+  type Prefetched,
+  type ProcessDeps,
+  type ProcessOutcome,
+} from './process-event.ts';
+
+export interface BatchResult {
+  /** Events this batch finished (committed), with what happened to each. */
+  done: Array<{ row: InboxRow; out: ProcessOutcome }>;
+  /** Events whose lead could not be read or routed; the caller records the failure. */
+  failed: Array<{ row: InboxRow; err: unknown }>;
+  /** Events for the single-event path, in claim order. */
+  rest: InboxRow[];
+  /** The batch transaction failed as a whole (its events are in `rest`). */
+  batchError?: unknown;
+}
+
+interface Fresh {
+  row: InboxRow;
+  payload: LeadEventPayload;
+  lead: Lead | null;
+}
+
+export async function processBatch(
+  deps: ProcessDeps,
+  rows: InboxRow[],
+  prefetched?: Prefetched,
+): Promise<BatchResult> {
+  const result: BatchResult = { done: [], failed: [], rest: [] };
+  const fresh: Fresh[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const payload = row.payload as LeadEventPayload;
+    const key = row.kind === 'route' ? leadRefKey(payload.ref) : null;
+    if (key === null || seen.has(key)) {
+      result.rest.push(row);
+      continue;
+    }
+    seen.add(key);
+    try {
+      fresh.push({ row, payload, lead: await enrich(deps.crm, payload, prefetched) });
+    } catch (err) {
+      result.failed.push({ row, err });
+    }
+  }
+  if (fresh.length === 0) return result;
+
+  const now = deps.clock.now();
+  try {
+    const { done, failed, routedBefore } = await deps.db
+      .transaction()
+      .execute((trx) => routeFresh(trx, deps, fresh, now));
+    result.done.push(...done);
+    result.failed.push(...failed);
+    result.rest = mergeInClaimOrder(result.rest, routedBefore);
+  } catch (err) {
+    result.batchError = err;
+    result.rest = mergeInClaimOrder(
+      result.rest,
+      fresh.map((f) => f.row),
+    );
+  }
+  return result;
+}
+
+async function routeFresh(
+  trx: Parameters<typeof readRoutingState>[0],
+  deps: ProcessDeps,
+  fresh: Fresh[],
+  now: Date,
+) {
+  const done: BatchResult['done'] = [];
+  const failed: BatchResult['failed'] = [];
+  const routedBefore: InboxRow[] = [];
+  const tail: BatchTail = {
+    workerId: deps.workerId,
+    crm: deps.crm.system,
+    writes: [],
+    timers: [],
+    done: [],
+  };
+
+  const present = fresh.filter((f): f is Fresh & { lead: Lead } => f.lead !== null);
+  for (const f of fresh)
+    if (f.lead === null) {
+      tail.done.push({ inboxId: f.row.id, outcome: 'gone', leadId: null, decisionId: null });
+      done.push({ row: f.row, out: { outcome: 'gone' } });
+    }
+
+  const leads = present.length
+    ? await upsertLeads(
+        trx,
+        present.map((f) => ({ ref: f.payload.ref, lead: f.lead })),
+      )
+    : [];
+  const state: RoutingState = present.length ? await readRoutingState(trx) : { poolCounts: {} };
+  const decided: Array<{
+    f: Fresh & { lead: Lead };
+    leadId: string;
+    decision: Decision;
+    before: RoutingState | null;
+  }> = [];
+  present.forEach((f, i) => {
+    const up = leads[i]!;
+    if (up.routed) {
+      routedBefore.push(f.row);
+      return;
+    }
+    const before = deps.router.shadow ? structuredClone(state) : null;
+    let decision: Decision;
+    try {
+      decision = deps.router.route({ ...f.lead, id: up.id }, now, state);
+    } catch (err) {
+      failed.push({ row: f.row, err });
+      return;
+    }
+    if (decision.poolIncrement) applyPoolIncrement(state.poolCounts, decision.poolIncrement);
+    decided.push({ f, leadId: up.id, decision, before });
+  });
+
+  if (decided.length > 0) {
+    const ids = await insertDecisions(
+      trx,
+      decided.map((d) => ({ leadId: d.leadId, inboxId: d.f.row.id, decision: d.decision })),
+    );
+    await incrementPools(
+      trx,
+      decided.flatMap((d) => (d.decision.poolIncrement ? [d.decision.poolIncrement] : [])),
+    );
+    for (const [i, d] of decided.entries()) {
+      const decisionId = ids[i]!;
+      if (deps.router.shadow)
+        await recordShadowDecision(trx, {
+          leadId: d.leadId,
+          decisionId,
+          lead: { ...d.f.lead, id: d.leadId },
+          now,
+          state: d.before!,
+          shadow: deps.router.shadow,
+        });
+      const step = 'route';
+      const write = buildRoutingWrite({
+        leadId: d.leadId,
+        decisionId,
+        step,
+        ref: d.f.payload.ref,
+        lead: d.f.lead,
+        decision: d.decision,
+        crm: deps.crm.system,
+      });
+      tail.writes.push({ leadId: d.leadId, decisionId, step, write });
+      tail.timers.push({ leadId: d.leadId, decisionId, decision: d.decision, since: now });
+      tail.done.push({
+        inboxId: d.f.row.id,
+        outcome: 'routed',
+        leadId: d.leadId,
+        decisionId,
+      });
+      done.push({ row: d.f.row, out: { outcome: 'routed', leadId: d.leadId, decisionId } });
+    }
+  }
+  if (tail.done.length > 0) await storeBatchTail(trx, tail);
+  return { done, failed, routedBefore };
+}
+
+function mergeInClaimOrder(a: InboxRow[], b: InboxRow[]): InboxRow[] {
+  return [...a, ...b].sort((x, y) => Number(x.id) - Number(y.id));
+}
