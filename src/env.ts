@@ -127,6 +127,8 @@ export const EnvSchema = z.object({
   WORKER_MAX_ATTEMPTS: intIn(10, 1, 100),
   /** Run the inbox worker in this process (turn off for an intake-only instance). */
   WORKER_ENABLED: bool(true),
+  /** Engagement poll (early exit): a lead with pending checkpoints is read again when its last read is this old; 0 disables. */
+  ENGAGEMENT_POLL_MS: intIn(600_000, 0, 86_400_000),
   /** Milliseconds graceful shutdown waits for in-flight work before giving up. */
   SHUTDOWN_TIMEOUT_MS: intIn(10_000, 0, 600_000),
 });

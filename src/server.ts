@@ -26,6 +26,8 @@ import { createCheckpointFirer } from './fallback/fire-checkpoint.ts';
 import { timerListener } from './fallback/timer-listeners.ts';
 import { createOutboxRunner, type OutboxRunner } from './outbox/outbox-runner.ts';
 import { createUnknownOwnerHandler } from './fallback/unknown-owner.ts';
+import { createEngagementPoll } from './fallback/engagement-poll.ts';
+import { withSalesforceEngagementFields } from './fallback/field-engagement.ts';
 import { sql } from 'kysely';
 import { createConfigHolder } from './config-reload.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -99,7 +101,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       handle,
       clock,
       log,
-      () => configHolder.crmMapping(),
+      // Early exit: the Salesforce engagement fields (Status, LastActivityDate) ride along.
+      () => withSalesforceEngagementFields(configHolder.crmMapping()),
       crmCallCounter(metrics),
     );
     // Issue 6: say at start which handlers' owner ids the CRM does not know. Not awaited: a slow
@@ -155,7 +158,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       log,
       configLoaded: () => true,
       salesforceMapping: resolveSalesforceMapping(
-        loaded.config.data.crm_mapping as CrmMapping | undefined,
+        withSalesforceEngagementFields(loaded.config.data.crm_mapping as CrmMapping | undefined),
       ).lead,
       onInboxInsert: () => worker.nudge(),
       metrics,
@@ -173,11 +176,22 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       listener: timerListener(handle),
       onEvent: pollerEventMetrics(metrics, clock),
     });
+    // Early exit (issue 7): engagement no webhook reports, read every ENGAGEMENT_POLL_MS.
+    const engagementPoll = createEngagementPoll({
+      db: handle.db,
+      clock,
+      crm,
+      intervalMs: env.ENGAGEMENT_POLL_MS,
+      onEvent: (e) => {
+        if (e.type === 'error') log.warn({ err: e.error }, 'engagement poll round failed');
+      },
+    });
     const url = await app.listen({ port: env.PORT, host: env.HOST });
     const stopConfigWatch = configHolder.watch({ signal: opts.handleSignals === true });
     if (env.WORKER_ENABLED) {
       await worker.start();
       await poller.start();
+      engagementPoll.start();
       await outbox.start();
     }
     log.info(
@@ -202,6 +216,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         await Promise.all([
           worker.stop(env.SHUTDOWN_TIMEOUT_MS),
           poller.stop({ deadlineMs: env.SHUTDOWN_TIMEOUT_MS }),
+          engagementPoll.stop(),
         ]);
         await outbox.stop(env.SHUTDOWN_TIMEOUT_MS); // last: the worker may still have queued writes
         await handle.close();

@@ -39,11 +39,23 @@ export const DEFAULT_SALESFORCE_ENGAGEMENT_MAPPING: Readonly<Record<string, stri
     'fields.last_activity': 'LastActivityDate',
   });
 
+const withDefaults = new WeakMap<CrmMapping, CrmMapping>();
+let withDefaultsOnly: CrmMapping | undefined;
+
 /**
  * The routing.yaml `crm_mapping` with the Salesforce engagement defaults added where the org has
  * not mapped those paths itself, so outbound messages (and the adapter's Lead reads) carry them.
+ * The same input object gives the same output object, so callers that cache by reference (the
+ * adapters' mapping provider, per config reload) keep hitting their cache.
  */
 export function withSalesforceEngagementFields(mapping: CrmMapping | undefined): CrmMapping {
+  if (!mapping) return (withDefaultsOnly ??= addDefaults(undefined));
+  let out = withDefaults.get(mapping);
+  if (!out) withDefaults.set(mapping, (out = addDefaults(mapping)));
+  return out;
+}
+
+function addDefaults(mapping: CrmMapping | undefined): CrmMapping {
   const sf = mapping?.salesforce;
   return {
     ...mapping,

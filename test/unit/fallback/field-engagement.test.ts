@@ -97,6 +97,9 @@ describe('engagement from an update of a routed lead', () => {
       salesforce: { lead: { 'fields.lead_status': 'Stage__c', employees: 'Team_Size__c' } },
     });
     expect(m.hubspot).toEqual({ extra: ['x'] });
+    expect(withSalesforceEngagementFields(undefined)).toBe(
+      withSalesforceEngagementFields(undefined),
+    );
     expect(m.salesforce?.lead).toEqual({
       'fields.lead_status': 'Stage__c',
       'fields.last_activity': 'LastActivityDate',
