@@ -1,7 +1,9 @@
 /**
- * At start: does every handler's owner id exist (and is it active) in the CRM? The server logs
- * the answer and lists the missing ids in the health report; routing treats those handlers as
- * unusable (`RoutingState.unusableHandlers`) so leads fall to their backup instead of bouncing.
+ * At start: does every handler's owner id exist (and is it active) in the CRM? The answer is
+ * advice only: reportHandlerOwners logs it (one warning naming the handlers) and nothing else reads
+ * it — not the health endpoints, not routing. Such a handler is still chosen; only when the CRM
+ * then refuses the routing write (CRM.UNKNOWN_OWNER) does src/fallback/unknown-owner.ts re-decide
+ * that lead with the handler in `RoutingState.unusableHandlers`, so it falls to the backup.
  */
 import type { CrmPort } from './crm-port.ts';
 

@@ -2,6 +2,8 @@
  * Issue 6, at start: "check every handler's owner id exists and say which do not". Resolves each
  * handler's owner id for the active CRM, asks the CRM (checkOwners) and logs one warning naming the
  * handlers whose id is unknown or inactive, so an operator fixes routing.yaml before a lead bounces.
+ * The report changes no routing: a handler named here is still chosen, and a lead falls to its
+ * backup only when the CRM actually refuses the write (src/fallback/unknown-owner.ts).
  *
  * Never throws: a CRM outage at start must not stop the service (routing still works; the
  * outbox retries writes), so a failed check is logged and reported as `null`.
