@@ -60,7 +60,7 @@ export const newWorkerId = (): string =>
 export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
   const workerId = opts.workerId ?? newWorkerId();
   const log = opts.log.child({ component: 'inbox-worker', workerId });
-  const batchSize = opts.batchSize ?? 20;
+  const batchSize = opts.batchSize ?? 100;
   const pollIntervalMs = opts.pollIntervalMs ?? 2000;
   const staleLockSeconds = opts.staleLockSeconds ?? 300;
   const events = new EventEmitter();

@@ -116,7 +116,7 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
     opts.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   const log: OutboxLog = opts.log ?? silentLog;
   const db = opts.handle.db;
-  const batchSize = opts.batchSize ?? 50;
+  const batchSize = opts.batchSize ?? 100;
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   const staleLockSeconds = opts.staleLockSeconds ?? 300;
   const events = new EventEmitter();
