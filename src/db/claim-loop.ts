@@ -51,7 +51,7 @@ export interface ClaimLoop {
   /** Runs rounds until one claims nothing; returns the rows claimed. For tests and the CLI. */
   drain(): Promise<number>;
   /** Stops claiming, waits for the round in hand (up to `timeoutMs`), releases what is left. */
-  stop(timeoutMs: number): Promise<void>;
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 export function createClaimLoop(opts: ClaimLoopOptions): ClaimLoop {
@@ -176,7 +176,7 @@ export function createClaimLoop(opts: ClaimLoopOptions): ClaimLoop {
         if (n === 0) return total;
       }
     },
-    async stop(timeoutMs) {
+    async stop(timeoutMs = 10_000) {
       running = false;
       stopping = true;
       if (timer) clearTimeout(timer);

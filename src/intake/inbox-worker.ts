@@ -132,7 +132,7 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
 
   const loop = createClaimLoop({
     what: 'inbox events',
-    log: { warn: (o, m) => log.warn(o, m), info: (o, m) => log.info(o, m) },
+    log,
     batchSize,
     pollIntervalMs,
     round,
@@ -142,13 +142,5 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
     onIdle: () => events.emit('idle'),
   });
 
-  const worker: InboxWorker = {
-    workerId,
-    events,
-    start: () => loop.start(),
-    nudge: () => loop.nudge(),
-    drain: () => loop.drain(),
-    stop: (timeoutMs = 10_000) => loop.stop(timeoutMs),
-  };
-  return worker;
+  return { workerId, events, ...loop };
 }

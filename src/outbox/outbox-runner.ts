@@ -264,7 +264,7 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
 
   const loop = createClaimLoop({
     what: 'CRM writes',
-    log: { warn: (o, m) => log.warn(o, m), info: (o, m) => log.info(o, m) },
+    log,
     batchSize,
     pollIntervalMs,
     round,
@@ -274,13 +274,5 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
     onIdle: () => events.emit('idle'),
   });
 
-  const runner: OutboxRunner = {
-    workerId,
-    events,
-    start: () => loop.start(),
-    nudge: () => loop.nudge(),
-    drain: () => loop.drain(),
-    stop: (timeoutMs = 10_000) => loop.stop(timeoutMs),
-  };
-  return runner;
+  return { workerId, events, ...loop };
 }
