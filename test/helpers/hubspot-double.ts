@@ -71,6 +71,9 @@ export class HubSpotDouble {
   fault: ((req: RecordedRequest) => Fault | undefined) | undefined;
   outage = false;
   delayMs = 0;
+  /** Most requests ever in the double's hands at the same time (set `delayMs` to make them overlap). */
+  peakInFlight = 0;
+  #handling = 0;
   /** Number of upcoming writes (POST/PATCH that create or update) to perform and then drop. */
   dropAfterAccept = 0;
   #nextId = 1000;
@@ -168,6 +171,10 @@ export class HubSpotDouble {
       at: this.#now(),
     };
     this.requests.push(rec);
+    // Requests being handled at once: shows whether a client sent them concurrently.
+    this.#handling++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.#handling);
+    res.once('close', () => this.#handling--);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, {

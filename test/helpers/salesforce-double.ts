@@ -59,6 +59,9 @@ export class SalesforceDouble {
   fault: ((r: SfRecordedRequest) => SfFault | undefined) | undefined;
   outage = false;
   delayMs = 0;
+  /** Most requests ever in the double's hands at the same time (set `delayMs` to make them overlap). */
+  peakInFlight = 0;
+  #handling = 0;
   dropAfterAccept = 0;
   /** The org's API calls in the last 24 h and its allowance, as `Sforce-Limit-Info` reports them. */
   apiUsed = 17;
@@ -159,6 +162,10 @@ export class SalesforceDouble {
       at: this.#now(),
     };
     this.requests.push(rec);
+    // Requests being handled at once: shows whether a client sent them concurrently.
+    this.#handling++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.#handling);
+    res.once('close', () => this.#handling--);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     const send = (o: Out, headers: Record<string, string> = {}) => {
       const h: Record<string, string> = {

@@ -34,6 +34,7 @@ import { resolveHubSpotMapping, type HubSpotMapping } from '../crm-mapping-schem
 import { mappingProvider, type CrmMappingSource } from '../mapping-provider.ts';
 import { hubspotHttpError, hubspotThrownError, type HubSpotErrorBody } from './hubspot-errors.ts';
 import { settleRoutingParts } from './partial-write.ts';
+import { countCall, countCalls } from '../call-tally.ts';
 
 /** HUBSPOT_DEFINED association type ids (PROTOCOLS §2, SDK AssociationTypes). */
 export const ASSOC = { taskToContact: 204, noteToContact: 202, contactToCompany: 279 } as const;
@@ -152,6 +153,7 @@ export class HubSpotCrm implements CrmPort {
     return this.#caller.call(
       what,
       async () => {
+        countCall();
         let res;
         try {
           res = await this.#client.apiRequest({
@@ -541,20 +543,24 @@ export class HubSpotCrm implements CrmPort {
    * discard the others: see `settleRoutingParts`.
    */
   async writeRouting(w: RoutingWrite): Promise<RoutingWriteResult> {
-    const before = this.#caller.calls;
     const opts = { attempt: w.attempt ?? 1 };
-    const [owner, task, note] = await Promise.allSettled([
-      this.assignOwner(w.key, w.lead, w.ownerId),
-      w.task ? this.createTask(w.key, w.lead, w.task, opts) : undefined,
-      w.note ? this.addNote(w.key, w.lead, w.note, w.ownerId, opts) : undefined,
-    ]);
+    const {
+      value: [owner, task, note],
+      calls,
+    } = await countCalls(() =>
+      Promise.allSettled([
+        this.assignOwner(w.key, w.lead, w.ownerId),
+        w.task ? this.createTask(w.key, w.lead, w.task, opts) : undefined,
+        w.note ? this.addNote(w.key, w.lead, w.note, w.ownerId, opts) : undefined,
+      ]),
+    );
     return settleRoutingParts(
       {
         owner,
         ...(w.task ? { task: task as PromiseSettledResult<{ id: string }> } : {}),
         ...(w.note ? { note: note as PromiseSettledResult<{ id: string }> } : {}),
       },
-      this.#caller.calls - before,
+      calls,
     );
   }
 

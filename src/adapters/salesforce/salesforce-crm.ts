@@ -41,6 +41,7 @@ import { resolveSalesforceMapping, type SalesforceMapping } from '../crm-mapping
 import { mappingProvider, type CrmMappingSource } from '../mapping-provider.ts';
 import { grantParams, type SalesforceAuth } from './salesforce-auth.ts';
 import { ApiAllowance, type AllowanceState, type CallUrgency } from './api-allowance.ts';
+import { countCall, countCalls } from '../call-tally.ts';
 import {
   salesforceError,
   salesforceThrownError,
@@ -265,6 +266,7 @@ export class SalesforceCrm implements CrmPort {
     return this.#caller.call(
       what,
       async () => {
+        countCall();
         try {
           const res = (await this.#conn.request<T>(
             {
@@ -454,8 +456,9 @@ export class SalesforceCrm implements CrmPort {
         referenceId: 'note',
         body: this.#noteBody(w.lead.id, w.note, w.ownerId),
       });
-    const before = this.#caller.calls;
-    const res = await this.#composite('write routing', subs, true);
+    const { value: res, calls } = await countCalls(() =>
+      this.#composite('write routing', subs, true),
+    );
     const id = (ref: 'task' | 'note') => {
       const r = res.compositeResponse.find((x) => x.referenceId === ref);
       if (r?.httpStatusCode === 300) throw this.#ambiguousKey(`${w.key}:${ref}`, 'write routing');
@@ -467,7 +470,7 @@ export class SalesforceCrm implements CrmPort {
       ownerSet: true,
       ...(taskId ? { taskId } : {}),
       ...(noteId ? { noteId } : {}),
-      calls: this.#caller.calls - before,
+      calls,
     };
   }
 

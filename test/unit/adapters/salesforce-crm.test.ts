@@ -251,14 +251,19 @@ describe('SalesforceCrm against a local Salesforce double', () => {
 
   it('two leads: their composites are sent together (they overlap at the double)', async () => {
     const other = sf.addLead({ LastName: 'Kim', Company: 'Beta' });
-    sf.delayMs = 200;
+    await crm.readLead({ system: 'salesforce', object: 'lead', id: other }); // warm up
+    sf.requests.length = 0;
+    sf.peakInFlight = 0;
+    sf.delayMs = 500;
     const started = Date.now();
     const out = await crm.writeRoutings([write(leadId), write(other, { key: `7:${other}:route` })]);
     const elapsed = Date.now() - started;
     expect(out.every((r) => !(r instanceof Error) && r.taskId && r.noteId)).toBe(true);
+    expect(out.map((r) => (r as { calls: number }).calls)).toEqual([1, 1]);
     expect(sf.calls('POST', '/composite')).toHaveLength(2);
-    // One after the other ≥ 400 ms; together about 200 ms. Wide margin: this checks the overlap.
-    expect(elapsed).toBeLessThan(350);
+    expect(sf.peakInFlight).toBe(2);
+    // One after the other cannot take less than 2 × 500 ms; together about 500 ms plus overhead.
+    expect(elapsed).toBeLessThan(950);
   });
 
   it('a burst goes through sObject Collections: 2 calls, bad records fail alone', async () => {
