@@ -62,7 +62,10 @@ export interface CrmCallRecord {
   /** The adapter's name for the call (`read contact`, `batch set owners`): a small fixed set. */
   call: string;
   operation: CrmOperation;
-  /** The HTTP status; `2xx` for a success whose status the client hides; `network`; else our code. */
+  /**
+   * The HTTP status when the client exposes it (HubSpot); else `2xx` for a success and our error
+   * code (`CRM.UNAVAILABLE`…) for a failure (jsforce hides Salesforce's statuses); `network`.
+   */
   status: string;
 }
 

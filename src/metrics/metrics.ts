@@ -111,7 +111,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     crmCalls: new Counter({
       name: 'switchboard_crm_calls_total',
-      help: 'Every HTTP request to the CRM, reads included, each retry counted: by CRM, operation (read, write), call (the adapter call, e.g. "read contact") and status (the HTTP status, 2xx when the client hides a success status, network, or our error code).',
+      help: 'Every HTTP request to the CRM, reads included, each retry counted: by CRM, operation (read, write), call (the adapter call, e.g. "read contact") and status (the HTTP status; for Salesforce, whose client hides it, 2xx or our error code such as CRM.UNAVAILABLE; network).',
       labelNames: ['crm', 'operation', 'call', 'status'],
       registers,
     }),
