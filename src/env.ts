@@ -98,6 +98,11 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_]*__c$/, 'must be a custom field API name ending in __c')
     .default('Switchboard_Key__c'),
+  /**
+   * Share of the Salesforce org's 24 h API allowance (percent, from `Sforce-Limit-Info`) above which
+   * Switchboard paces itself to the allowance's refill rate and refuses non-urgent reads.
+   */
+  SALESFORCE_API_USAGE_THRESHOLD_PERCENT: intIn(90, 1, 100),
   /** Client-side CRM pacing: calls per interval (default HubSpot 100 per 10 s, Salesforce 25 per 1 s). */
   CRM_RATE_LIMIT_MAX: intIn(0, 0, 100_000),
   CRM_RATE_LIMIT_INTERVAL_MS: intIn(0, 0, 86_400_000),
