@@ -19,6 +19,8 @@ import { registerOperations } from './http/admin-api-register.ts';
 import { installHttpMetrics } from './metrics/http-metrics.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { ConfigHolder } from './config-reload.ts';
+import { createInboxNotifier } from './intake/inbox-notifier.ts';
+import { installRequestLogFields, requestLogController } from './http/request-log.ts';
 
 export interface AppDeps {
   env: Env;
@@ -30,7 +32,7 @@ export interface AppDeps {
   configLoaded?: () => boolean;
   /** Lead field ← Salesforce field for outbound-message sObjects (routing.yaml `crm_mapping`); default mapping when absent. */
   salesforceMapping?: Record<string, string>;
-  /** Called after intake stored new events: wakes the in-process worker. */
+  /** Called after intake stored new events: wakes the in-process worker (other instances get a NOTIFY). */
   onInboxInsert?: () => void;
   /** Prometheus metrics; omitted means no `/metrics` route (most tests). */
   metrics?: Metrics;
@@ -40,7 +42,10 @@ export interface AppDeps {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(deps.log ? { loggerInstance: deps.log } : { logger: false }),
+    // One line per request (src/http/request-log.ts), not Fastify's two plus the route's own.
+    ...(deps.log
+      ? { loggerInstance: deps.log, logController: requestLogController() }
+      : { logger: false }),
     bodyLimit: deps.env.BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
@@ -48,20 +53,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
+  installRequestLogFields(app);
   // Before any route: swagger and the metrics hook see routes as they are declared.
   await registerOpenApi(app);
   if (deps.metrics) installHttpMetrics(app, deps.metrics);
-  app.addHook('onSend', async (req, reply) => {
+  // Callback style, not async: no promise per request on the ack path.
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
+    done(null, payload);
   });
+  // Intake wakes this process's worker directly and the other instances' through one coalesced
+  // NOTIFY after the commit, not inside the insert (see src/intake/inbox-notifier.ts).
+  const notifier = createInboxNotifier(deps.handle.db, {
+    onError: (err) => deps.log?.warn({ err }, 'inbox NOTIFY failed; other instances will poll'),
+  });
+  app.addHook('onClose', () => notifier.flush());
+  const intake = {
+    ...deps,
+    onInboxInsert: () => {
+      deps.onInboxInsert?.();
+      notifier.nudge();
+    },
+  };
   registerHealthRoutes(app, {
     handle: deps.handle,
     configLoaded: deps.configLoaded ?? (() => true),
   });
-  registerLeadRoutes(app, deps);
+  registerLeadRoutes(app, intake);
   registerAdminRoutes(app, deps);
-  await app.register(async (scope) => registerHubSpotWebhook(scope, deps));
-  await app.register(async (scope) => registerSalesforceWebhook(scope, deps));
+  await app.register(async (scope) => registerHubSpotWebhook(scope, intake));
+  await app.register(async (scope) => registerSalesforceWebhook(scope, intake));
   await registerOperations(app, deps);
   return app;
 }

@@ -12,6 +12,7 @@ import { SwitchboardError } from '../errors.ts';
 import { verifyHubSpotSignature } from '../intake/hubspot-signature.ts';
 import { parseHubSpotDelivery } from '../intake/hubspot-events.ts';
 import { insertInboxEvents } from '../intake/inbox-store.ts';
+import { logFields } from './request-log.ts';
 
 export function registerHubSpotWebhook(
   scope: FastifyInstance,
@@ -70,15 +71,12 @@ export function registerHubSpotWebhook(
       deps.env.WORKER_MAX_ATTEMPTS,
     );
     if (inserted > 0) deps.onInboxInsert?.();
-    req.log.info(
-      {
-        signature: check.version,
-        received: (body as unknown[]).length,
-        stored: inserted,
-        ignored: delivery.ignored,
-      },
-      'hubspot delivery stored',
-    );
+    logFields(req, {
+      signature: check.version,
+      received: (body as unknown[]).length,
+      stored: inserted,
+      ignored: delivery.ignored,
+    });
     return reply.status(200).send({
       received: (body as unknown[]).length,
       stored: inserted,

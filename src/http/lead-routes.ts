@@ -10,6 +10,7 @@ import { requireBearer } from './bearer-auth.ts';
 import { parseJsonLead } from '../intake/json-lead.ts';
 import { insertJsonLead } from '../intake/inbox-store.ts';
 import { readLeadView } from '../intake/lead-view.ts';
+import { logFields } from './request-log.ts';
 
 export function registerLeadRoutes(
   app: FastifyInstance,
@@ -40,10 +41,7 @@ export function registerLeadRoutes(
         maxAttempts: deps.env.WORKER_MAX_ATTEMPTS,
       });
       if (!r.duplicate) deps.onInboxInsert?.();
-      req.log.info(
-        { leadId: r.leadId, inboxId: r.inboxId, duplicate: r.duplicate },
-        'lead accepted',
-      );
+      logFields(req, { leadId: r.leadId, inboxId: r.inboxId, duplicate: r.duplicate });
       return reply
         .status(202)
         .header('location', `/leads/${r.leadId}`)

@@ -3,7 +3,7 @@
  * in graphile-worker's shape (one-statement claim with SKIP LOCKED; complete and fail touch only
  * rows the caller locked; backoff computed in SQL).
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, InboxRow } from '../db/schema.ts';
 import { json } from '../db/database.ts';
 import { StorageUnavailableError } from '../errors.ts';
@@ -25,9 +25,10 @@ async function storing<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * Stores a delivery's events; a redelivered event is skipped by its (source, dedupe_key).
- * Returns how many rows are new. One statement (insert + NOTIFY in CTEs) is atomic on its own and
- * costs one round trip instead of four (begin/insert/notify/commit): the ack path is the hot path.
- * It has committed when this returns, so the caller may acknowledge.
+ * Returns how many rows are new. One statement, atomic on its own, committed when this returns,
+ * so the caller may acknowledge. No NOTIFY here: a notifying transaction commits under a
+ * database-wide lock (see inbox-notifier.ts), so the caller nudges the worker in-process and
+ * other instances through a coalesced NOTIFY after the commit.
  */
 export async function insertInboxEvents(
   db: Db,
@@ -35,31 +36,41 @@ export async function insertInboxEvents(
   maxAttempts = 10,
 ): Promise<{ inserted: number }> {
   if (events.length === 0) return { inserted: 0 };
-  const values = sql.join(
-    events.map(
-      (e) =>
-        sql`(${e.source}, ${e.dedupeKey}, ${e.kind}, ${json(e.payload)}::jsonb, ${maxAttempts}::int)`,
-    ),
-  );
+  const params: unknown[] = [];
+  for (const e of events) params.push(e.source, e.dedupeKey, e.kind, json(e.payload), maxAttempts);
   return storing(async () => {
-    const r = await sql<{ inserted: string }>`
-      with ins as (
-        insert into inbox (source, dedupe_key, kind, payload, max_attempts) values ${values}
-        on conflict (source, dedupe_key) do nothing
-        returning id
-      ), notified as (
-        select pg_notify(${INBOX_CHANNEL}, '') from (select 1 from ins limit 1) one
-      )
-      select (select count(*) from ins) as inserted, (select count(*) from notified) as notified`.execute(
-      db,
+    const r = await db.executeQuery<{ id: string }>(
+      CompiledQuery.raw(insertInboxSql(events.length), params),
     );
-    return { inserted: Number(r.rows[0]?.inserted ?? 0) };
+    return { inserted: r.rows.length };
   });
+}
+
+/**
+ * The insert's text per batch size (1..100 events), built once: the ack path skips building and
+ * compiling a kysely query tree per delivery (a few µs each, measurable at 1,000 deliveries/s).
+ */
+const INSERT_SQL: string[] = [];
+function insertInboxSql(n: number): string {
+  let text = INSERT_SQL[n];
+  if (text === undefined) {
+    const rows: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = i * 5;
+      rows.push(`($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}::jsonb, $${p + 5}::int)`);
+    }
+    text =
+      `insert into inbox (source, dedupe_key, kind, payload, max_attempts) values ${rows.join(', ')} ` +
+      'on conflict (source, dedupe_key) do nothing returning id';
+    if (n <= 100) INSERT_SQL[n] = text;
+  }
+  return text;
 }
 
 /**
  * JSON intake: creates (or finds) the lead row and stores the event in one transaction, so the
  * answer can carry the lead's id. A repeated Idempotency-Key returns the first delivery's lead.
+ * Like `insertInboxEvents`, no NOTIFY inside: the caller wakes the workers after the commit.
  */
 export async function insertJsonLead(
   db: Db,
@@ -113,15 +124,9 @@ export async function insertJsonLead(
           .executeTakeFirstOrThrow();
         return { leadId: other.lead_id ?? lead.id, inboxId: other.id, duplicate: true };
       }
-      await notifyInbox(trx);
       return { leadId: lead.id, inboxId: inbox.id, duplicate: false };
     }),
   );
-}
-
-/** NOTIFY is delivered at commit: other instances' workers wake only for committed rows. */
-async function notifyInbox(trx: Transaction<Database>): Promise<void> {
-  await sql`select pg_notify(${INBOX_CHANNEL}, '')`.execute(trx);
 }
 
 /** Claims up to `limit` ready rows for `workerId` in one statement; other workers skip them. */

@@ -1,44 +1,187 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql, type KyselyPlugin } from 'kysely';
 import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+import { HUBSPOT_TEST_SECRET, TEST_TOKENS } from '../../helpers/build-test-app.ts';
 import { INBOX_CHANNEL, insertInboxEvents } from '../../../src/intake/inbox-store.ts';
+import { createInboxNotifier } from '../../../src/intake/inbox-notifier.ts';
+import { openDatabase } from '../../../src/db/database.ts';
+import { buildApp } from '../../../src/app.ts';
+import { loadEnv } from '../../../src/env.ts';
+import { manualClock } from '../../../src/clock.ts';
+import { signV3 } from '../../../src/intake/hubspot-signature.ts';
 
 // Opening PGlite takes 1.3–4 s idle, far longer on a loaded machine (vitest's hook default is 60 s).
 const PGLITE_OPEN_TIMEOUT = 180_000;
 
-describe('inbox NOTIFY', () => {
+const event = (key: string) => ({
+  source: 'json' as const,
+  dedupeKey: key,
+  kind: 'route' as const,
+  payload: { ref: { system: 'json' as const, object: 'lead' as const, id: key } },
+});
+
+/** Records when each statement built through the returned Kysely runs (the notifier's NOTIFYs). */
+function counting(tdb: TestDb) {
+  const at: number[] = [];
+  const plugin: KyselyPlugin = {
+    transformQuery: (a) => {
+      at.push(Date.now());
+      return a.node;
+    },
+    transformResult: async (a) => a.result,
+  };
+  return { db: tdb.db.withPlugin(plugin), at };
+}
+
+describe('inbox NOTIFY (other instances’ wake-up)', () => {
   let tdb: TestDb;
+  let wakes = 0;
+  let onWake: () => void = () => {};
+  let unlisten: () => Promise<void>;
   beforeAll(async () => {
     tdb = await createTestDb();
+    // The pg listener calls back once when its LISTEN is in place (to catch up); wait for that.
+    const listening = new Promise<void>((r) => (onWake = r));
+    unlisten = await tdb.listen(INBOX_CHANNEL, () => {
+      wakes++;
+      onWake();
+    });
+    if (tdb.kind === 'pg') await listening;
   }, PGLITE_OPEN_TIMEOUT);
   afterAll(async () => {
-    await tdb.close();
+    await unlisten?.();
+    await tdb?.close();
+  });
+  const nextWake = () => new Promise<void>((r) => (onWake = r));
+
+  it('the insert itself does not notify (no database-wide lock at its commit)', async () => {
+    const before = wakes;
+    expect(await insertInboxEvents(tdb.db, [event('n-0'), event('n-0')])).toEqual({ inserted: 1 });
+    expect(await insertInboxEvents(tdb.db, [event('n-0')])).toEqual({ inserted: 0 });
+    // A NOTIFY of the insert would reach the listener before this one (commit order, one listener).
+    const woke = nextWake();
+    await sql`select pg_notify(${INBOX_CHANNEL}, '')`.execute(tdb.db);
+    await woke;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(wakes).toBe(before + 1);
   });
 
-  it('wakes listeners (other instances) when new events commit, not for a pure redelivery', async () => {
-    let wakes = 0;
-    let woke: () => void = () => {};
-    // The pg listener calls back once when its LISTEN is in place (to catch up); wait for that.
-    const listening = new Promise<void>((r) => (woke = r));
-    const unlisten = await tdb.listen(INBOX_CHANNEL, () => {
-      wakes++;
-      woke();
+  it('wakes listeners after the commit, with the new row already visible to them', async () => {
+    const notifier = createInboxNotifier(tdb.db);
+    await insertInboxEvents(tdb.db, [event('n-1')]);
+    let visible = -1;
+    const woke = new Promise<void>(
+      (r) =>
+        (onWake = () => {
+          void tdb.db
+            .selectFrom('inbox')
+            .select(sql<string>`count(*)`.as('n'))
+            .where('dedupe_key', '=', 'n-1')
+            .executeTakeFirstOrThrow()
+            .then((x) => {
+              visible = Number(x.n);
+              r();
+            });
+        }),
+    );
+    notifier.nudge();
+    await woke;
+    expect(visible).toBe(1);
+    await notifier.flush();
+  });
+
+  it('coalesces a burst: one NOTIFY for nudges in one tick, one more for nudges while in flight, spaced by minGapMs', async () => {
+    const c = counting(tdb);
+    const notifier = createInboxNotifier(c.db, { minGapMs: 40 });
+    for (let i = 0; i < 100; i++) notifier.nudge();
+    await notifier.flush();
+    expect(c.at).toHaveLength(1);
+
+    // Nudges during the gap and during the statement ride on the next NOTIFY, not one each.
+    const before = wakes;
+    const woke = nextWake();
+    notifier.nudge(); // waits for the 40 ms gap
+    for (let i = 0; i < 50; i++) notifier.nudge();
+    await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 50; i++) notifier.nudge();
+    await notifier.flush();
+    await woke;
+    expect(c.at).toHaveLength(2);
+    expect(c.at[1]! - c.at[0]!).toBeGreaterThanOrEqual(38); // Date.now() rounding
+    expect(wakes).toBeGreaterThan(before);
+  });
+
+  it('a failed NOTIFY is reported and never thrown (the rows are stored; listeners poll)', async () => {
+    // Nothing listens on loopback port 1: the connection is refused at once.
+    const dead = await openDatabase({ url: 'postgres://postgres@127.0.0.1:1/none' });
+    try {
+      const errors: unknown[] = [];
+      const notifier = createInboxNotifier(dead.db, { onError: (e) => errors.push(e) });
+      notifier.nudge();
+      await notifier.flush();
+      expect(errors).toHaveLength(1);
+    } finally {
+      await dead.close();
+    }
+  });
+
+  it('the app nudges (in-process worker and NOTIFY) for a webhook’s new rows, not for a redelivery', async () => {
+    const now = Date.now();
+    const env = loadEnv({
+      INTAKE_TOKEN: TEST_TOKENS.intake,
+      HUBSPOT_CLIENT_SECRET: HUBSPOT_TEST_SECRET,
+      PUBLIC_URL: 'https://switchboard.example.com',
+      LOG_LEVEL: 'silent',
+    });
+    let nudges = 0;
+    const app = await buildApp({
+      env,
+      handle: tdb,
+      clock: manualClock(new Date(now)),
+      onInboxInsert: () => nudges++,
     });
     try {
-      if (tdb.kind === 'pg') await listening;
-      const before = wakes;
-      const event = {
-        source: 'json' as const,
-        dedupeKey: 'notify-1',
-        kind: 'route' as const,
-        payload: { ref: { system: 'json' as const, object: 'lead' as const, id: 'n1' } },
+      const body = JSON.stringify([
+        {
+          eventId: 901,
+          subscriptionId: 25,
+          portalId: 62515,
+          occurredAt: now,
+          subscriptionType: 'contact.creation',
+          objectId: 7001,
+        },
+      ]);
+      const headers = {
+        'content-type': 'application/json',
+        'x-hubspot-request-timestamp': String(now),
+        'x-hubspot-signature-v3': signV3(
+          HUBSPOT_TEST_SECRET,
+          'POST',
+          'https://switchboard.example.com/webhooks/hubspot',
+          body,
+          String(now),
+        ),
       };
-      const arrived = new Promise<void>((r) => (woke = r));
-      expect(await insertInboxEvents(tdb.db, [event, event])).toEqual({ inserted: 1 });
-      await arrived;
-      expect(wakes).toBe(before + 1);
-      expect(await insertInboxEvents(tdb.db, [event])).toEqual({ inserted: 0 });
+      const woke = nextWake();
+      const first = await app.inject({
+        method: 'POST',
+        url: '/webhooks/hubspot',
+        headers,
+        payload: body,
+      });
+      expect(first.json()).toMatchObject({ stored: 1, duplicates: 0 });
+      await woke;
+      expect(nudges).toBe(1);
+      const again = await app.inject({
+        method: 'POST',
+        url: '/webhooks/hubspot',
+        headers,
+        payload: body,
+      });
+      expect(again.json()).toMatchObject({ stored: 0, duplicates: 1 });
+      expect(nudges).toBe(1);
     } finally {
-      await unlisten();
+      await app.close();
     }
   });
 });

@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseHubSpotDelivery } from '../../../src/intake/hubspot-events.ts';
+import {
+  HubSpotEventSchema,
+  parseHubSpotDelivery,
+  quickHubSpotEvent,
+} from '../../../src/intake/hubspot-events.ts';
 
 const body = JSON.parse(
   fs.readFileSync(
@@ -71,5 +75,59 @@ describe('parseHubSpotDelivery', () => {
     expect(() =>
       parseHubSpotDelivery([{ ...body[0], subscriptionType: undefined }], rules),
     ).toThrow(/subscriptionType/);
+  });
+});
+
+describe('quickHubSpotEvent (the plain-code check before zod)', () => {
+  const valid = [
+    ...body,
+    { ...body[0]!, appId: undefined },
+    { ...body[0]!, eventId: '3816279480', objectId: '1246978', portalId: '62515' },
+    { ...body[2]!, propertyValue: null },
+    { ...body[2]!, propertyValue: 42 },
+    { ...body[2]!, propertyValue: true },
+    { ...body[0]!, subscriptionType: undefined, eventType: 'contact.creation' },
+    { ...body[0]!, objectTypeId: '0-1', extra: { nested: [1] } },
+  ];
+  const broken: unknown[] = [
+    null,
+    [],
+    'x',
+    { ...body[0]!, objectId: undefined },
+    { ...body[0]!, objectId: -1 },
+    { ...body[0]!, objectId: 1.5 },
+    { ...body[0]!, objectId: '12a' },
+    { ...body[0]!, objectId: '' },
+    { ...body[0]!, eventId: 2 ** 60 },
+    { ...body[0]!, appId: null },
+    { ...body[0]!, appId: 'x' },
+    { ...body[0]!, occurredAt: '1764326580000' },
+    { ...body[0]!, occurredAt: -5 },
+    { ...body[0]!, subscriptionType: undefined },
+    { ...body[0]!, subscriptionType: '' },
+    { ...body[0]!, subscriptionType: 7 },
+    { ...body[0]!, eventType: 7 },
+    { ...body[0]!, objectTypeId: 1 },
+    { ...body[2]!, propertyName: 5 },
+    { ...body[2]!, propertyValue: { a: 1 } },
+    { ...body[2]!, propertyValue: [1] },
+    { ...body[0]!, attemptNumber: '0' },
+  ];
+
+  it('accepts what HubSpot sends, exactly as zod would parse it', () => {
+    for (const e of valid) {
+      const quick = quickHubSpotEvent(e);
+      expect(quick, JSON.stringify(e)).not.toBeNull();
+      const z = HubSpotEventSchema.safeParse(e);
+      expect(z.success).toBe(true);
+      expect(quick).toEqual(z.data);
+    }
+  });
+
+  it('never accepts what zod refuses (zod then words the 400)', () => {
+    for (const e of broken) {
+      expect(HubSpotEventSchema.safeParse(e).success, JSON.stringify(e)).toBe(false);
+      expect(quickHubSpotEvent(e), JSON.stringify(e)).toBeNull();
+    }
   });
 });
