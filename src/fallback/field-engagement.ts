@@ -30,6 +30,27 @@ export const ENGAGEMENT_FIELDS = {
   meeting_booked: 'meetingBooked',
 } as const satisfies Record<string, 'status' | Signal>;
 export type EngagementField = keyof typeof ENGAGEMENT_FIELDS;
+
+/**
+ * The `lead_events.property` a change is recorded under: the names the revops review already reads
+ * (review-data.ts: `LastActivityDate` is a touch, `meeting_booked` a meeting, `Status` the status),
+ * whichever CRM field the org mapped.
+ */
+export const EVENT_PROPERTY: Readonly<Record<EngagementField, string>> = {
+  lead_status: 'Status',
+  last_activity: 'LastActivityDate',
+  touched: 'touched',
+  opened: 'opened',
+  replied: 'replied',
+  meeting_booked: 'meeting_booked',
+};
+
+/**
+ * Which changes to record: every one that shows engagement or moves a value already seen. A first
+ * sighting that shows nothing (a status "Open - Not Contacted" the routing event did not carry) is
+ * not news, and a recorded event reads as activity on the operator page.
+ */
+export const worthRecording = (c: FieldChange): boolean => c.signals.length > 0 || c.from !== null;
 const KEYS = Object.keys(ENGAGEMENT_FIELDS) as EngagementField[];
 
 /** Lead path ← Salesforce Lead field, merged under an org's own `crm_mapping.salesforce.lead`. */

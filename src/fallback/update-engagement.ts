@@ -2,7 +2,8 @@
  * An event for a lead that is already routed (a Salesforce outbound message on Lead update, a
  * redelivered creation) is not routed again, but what it shows still counts: each engagement field
  * (field-engagement.ts) whose value differs from what Switchboard last saw of it is recorded as a
- * lead event (`lead_events.kind = 'field_change'`), and engagement among those changes cancels the
+ * lead event (`lead_events.kind = 'field_change'`, property `Status`, `LastActivityDate`…; a first
+ * sighting that shows nothing is not), and engagement among those changes cancels the
  * checkpoints it makes pointless (cancelForEngagement). Runs in the caller's transaction, the one
  * that completes the inbox event, under the lead's row lock.
  *
@@ -14,8 +15,10 @@ import { sql } from 'kysely';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import { cancelForEngagement, type EarlyExitResult } from './early-exit.ts';
 import {
+  EVENT_PROPERTY,
   engagementFieldsOf,
   engagementFromUpdate,
+  worthRecording,
   type EngagementField,
   type FieldChange,
 } from './field-engagement.ts';
@@ -69,7 +72,7 @@ export async function recordUpdateEngagement(
   const seen = parse(r.seen ?? {}) ?? {};
   const previous: Partial<Record<EngagementField, string | null>> = {};
   for (const f of fields) {
-    const key = `fields.${f}`;
+    const key = EVENT_PROPERTY[f];
     previous[f] = key in seen ? (seen[key] ?? null) : (routedWith[f] ?? null);
   }
 
@@ -81,15 +84,15 @@ export async function recordUpdateEngagement(
     occurredAt,
     source: `${input.ref.system} update`,
   });
-  if (result.changes.length > 0)
+  const recorded = result.changes.filter(worthRecording);
+  if (recorded.length > 0)
     await sql`
       insert into lead_events (lead_id, crm_system, tenant, crm_id, kind, property, value, occurred_at, inbox_id)
       values ${sql.join(
-        result.changes.map(
-          (
-            c,
-          ) => sql`(${input.leadId}, ${input.ref.system}, ${input.ref.tenant ?? ''}, ${input.ref.id},
-            'field_change', ${`fields.${c.field}`}, ${c.to}, ${occurredAt}::timestamptz, ${input.inboxId})`,
+        recorded.map(
+          (c) => sql`(${input.leadId}, ${input.ref.system}, ${input.ref.tenant ?? ''},
+            ${input.ref.id}, 'field_change', ${EVENT_PROPERTY[c.field]}, ${c.to},
+            ${occurredAt}::timestamptz, ${input.inboxId})`,
         ),
       )}`.execute(trx);
   const cancelled = result.signal

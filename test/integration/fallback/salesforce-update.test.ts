@@ -170,8 +170,8 @@ describe('early exit from a Salesforce outbound message on Lead update', () => {
       ['day2', 'pending'],
     ]);
     expect(await leadEvents()).toEqual([
-      ['field_change', 'fields.lead_status', 'Working - Contacted'],
-      ['field_change', 'fields.last_activity', '2026-11-28'],
+      ['field_change', 'Status', 'Working - Contacted'],
+      ['field_change', 'LastActivityDate', '2026-11-28'],
     ]);
     const [exit] = await earlyExits();
     expect(exit!.cancelled.map((c) => c.reason)).toEqual([
@@ -206,10 +206,6 @@ describe('early exit from a Salesforce outbound message on Lead update', () => {
     expect((await earlyExits()).at(-1)!.cancelled.map((c) => c.reason)).toEqual([
       'meeting booked: sequence ends',
     ]);
-    expect((await leadEvents()).at(-1)).toEqual([
-      'field_change',
-      'fields.lead_status',
-      'Closed - Converted',
-    ]);
+    expect((await leadEvents()).at(-1)).toEqual(['field_change', 'Status', 'Closed - Converted']);
   });
 });

@@ -4,6 +4,7 @@ import {
   engagementFromUpdate,
   statusSignals,
   withSalesforceEngagementFields,
+  worthRecording,
 } from '../../../src/fallback/field-engagement.ts';
 import { signalFromPropertyChange } from '../../../src/fallback/early-exit.ts';
 
@@ -47,6 +48,11 @@ describe('engagement from an update of a routed lead', () => {
   it('a status moving back to open is recorded as a change without engagement', () => {
     const r = judge({ lead_status: 'Working' }, { lead_status: 'Open - Not Contacted' });
     expect(r.signal).toBeNull();
+    expect(r.changes.filter(worthRecording)).toHaveLength(1);
+    // A first sighting that shows nothing is not recorded (it would read as activity).
+    expect(
+      judge({}, { lead_status: 'Open - Not Contacted' }).changes.filter(worthRecording),
+    ).toEqual([]);
     expect(r.changes.map((c) => c.reason)).toEqual([
       'lead_status "Working" → "Open - Not Contacted": no new engagement',
     ]);
