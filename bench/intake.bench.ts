@@ -8,11 +8,17 @@
  *   - unthrottled (50 connections): throughput.
  * Targets: p99 ≤ 10 ms at 1,000 req/s; throughput ≥ 0.67× the baseline.
  *
- * The service runs as an intake-only instance (WORKER_ENABLED=false, LOG_LEVEL=warn) so the
- * figure is the ack path: signature, parse, one transaction, answer. autocannon shares the two
- * cores with both servers (STACK.md §5.16): treat the figures as relative. Loopback only.
+ * The service is measured as `npm start` runs it: worker enabled (it claims and finishes every
+ * stored event while the load runs; with the dry-run CRM it finds no contact behind the id, so
+ * each event ends `gone` without a routing decision: the routing cost under load is the
+ * end-to-end bench's), LOG_LEVEL=info. A second instance with WORKER_ENABLED=false is reported
+ * beside it, so the worker's share of the two cores is visible. CPU per ack is each server
+ * process's own CPU time (/proc, Postgres not counted) over the unthrottled run: unlike req/s it
+ * hardly depends on what else the shared machine is doing. autocannon shares the two cores with
+ * the servers (STACK.md §5.16): treat the rates as relative. Loopback only.
  */
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signV3 } from '../src/intake/hubspot-signature.ts';
@@ -115,42 +121,73 @@ async function load(
 interface Figures {
   fixed: AutocannonResult;
   max: AutocannonResult;
+  /** Server process CPU (user + system) per request of the unthrottled run, µs; null off Linux. */
+  cpuPerAckUs: number | null;
+}
+
+/** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 async function measure(
   url: string,
+  pid: number,
   setup: (r: AutocannonRequest) => AutocannonRequest,
 ): Promise<Figures> {
   await load(url, setup, { connections: 10, seconds: 2 }); // warm-up (JIT, pool, plans)
   const fixed = await load(url, setup, { connections: 10, rate: RATE, seconds: DURATION_S });
+  const before = cpuMs(pid);
   const max = await load(url, setup, { connections: 50, seconds: DURATION_S });
-  return { fixed, max };
+  const after = cpuMs(pid);
+  const cpuPerAckUs =
+    before === null || after === null || max.requests.total === 0
+      ? null
+      : ((after - before) * 1000) / max.requests.total;
+  return { fixed, max, cpuPerAckUs };
 }
 
 const bad = (r: AutocannonResult) => r.non2xx + r.errors + r.timeouts;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
+type Side = 'b' | 's' | 'i';
+
 export async function run(): Promise<BenchRow[]> {
   const children = new Children();
   const logDir = path.join(os.tmpdir(), `switchboard-bench-${process.pid}`);
-  let svcDb: ScratchDb | null = null;
-  let baseDb: ScratchDb | null = null;
+  const dbs: ScratchDb[] = [];
   try {
-    svcDb = await createScratchDb('bench_intake');
-    baseDb = await createScratchDb('bench_base');
+    const svcDb = await createScratchDb('bench_intake');
+    dbs.push(svcDb);
+    const soloDb = await createScratchDb('bench_intake_solo');
+    dbs.push(soloDb);
+    const baseDb = await createScratchDb('bench_base');
+    dbs.push(baseDb);
+    const serviceEnv = (db: ScratchDb, worker: boolean) => ({
+      DATABASE_URL: db.url,
+      DATABASE_POOL_MAX: '10',
+      HUBSPOT_CLIENT_SECRET: WEBHOOK_SECRET,
+      PUBLIC_URL,
+      CRM: 'dryrun',
+      WORKER_ENABLED: String(worker),
+      LOG_LEVEL: 'info',
+    });
     const svc = await startService({
       children,
       port: await freePort(),
       logFile: path.join(logDir, 'intake-service.log'),
-      env: {
-        DATABASE_URL: svcDb.url,
-        DATABASE_POOL_MAX: '10',
-        HUBSPOT_CLIENT_SECRET: WEBHOOK_SECRET,
-        PUBLIC_URL,
-        CRM: 'dryrun',
-        WORKER_ENABLED: 'false',
-        LOG_LEVEL: 'warn',
-      },
+      env: serviceEnv(svcDb, true),
+    });
+    const solo = await startService({
+      children,
+      port: await freePort(),
+      logFile: path.join(logDir, 'intake-service-intake-only.log'),
+      env: serviceEnv(soloDb, false),
     });
     const base = await startService({
       children,
@@ -159,28 +196,47 @@ export async function run(): Promise<BenchRow[]> {
       args: ['--import', 'tsx', path.join(ROOT, 'bench/intake-baseline-server.ts')],
       env: { DATABASE_URL: baseDb.url },
     });
-    // Interleaved rounds (baseline, service, baseline, service): this machine's Postgres is shared
-    // with other work, so each side keeps its best round (highest throughput, lowest p99).
-    const rounds: Array<{ b: Figures; s: Figures }> = [];
-    for (let r = 0; r < ROUNDS; r++)
-      rounds.push({ b: await measure(base.baseUrl, plain), s: await measure(svc.baseUrl, signed) });
-    const best = (side: 'b' | 's'): Figures => ({
+    // Interleaved rounds (baseline, service, intake-only service, …): this machine's Postgres and
+    // cores are shared with other work, so each side keeps its best round (highest throughput,
+    // lowest p99) and the notes list every round.
+    const rounds: Array<Record<Side, Figures>> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      rounds.push({
+        b: await measure(base.baseUrl, base.pid, plain),
+        s: await measure(svc.baseUrl, svc.pid, signed),
+        i: await measure(solo.baseUrl, solo.pid, signed),
+      });
+    }
+    const best = (side: Side): Figures => ({
       fixed: rounds.map((x) => x[side].fixed).sort((x, y) => x.latency.p99 - y.latency.p99)[0]!,
       max: rounds
         .map((x) => x[side].max)
         .sort((x, y) => y.requests.average - x.requests.average)[0]!,
+      cpuPerAckUs:
+        rounds
+          .map((x) => x[side].cpuPerAckUs)
+          .filter((c): c is number => c !== null)
+          .sort((x, y) => x - y)[0] ?? null,
     });
     const b = best('b');
     const s = best('s');
-    const spread = (side: 'b' | 's') =>
-      rounds.map((x) => Math.round(x[side].max.requests.average)).join(' / ');
-    const stored = Number(
-      (await svcDb.pool.query<{ n: string }>('select count(*) as n from inbox')).rows[0]!.n,
-    );
+    const i = best('i');
+    const spread = (side: Side, f: (x: Figures) => number | null) =>
+      rounds
+        .map((x) => f(x[side]))
+        .map((v) => (v === null ? '–' : Math.round(v)))
+        .join(' / ');
+    const stored = async (db: ScratchDb) =>
+      Number((await db.pool.query<{ n: string }>('select count(*) as n from inbox')).rows[0]!.n);
+    const [storedSvc, storedSolo] = [await stored(svcDb), await stored(soloDb)];
+    const cpu = (f: Figures) =>
+      f.cpuPerAckUs === null ? 'n/a' : `${Math.round(f.cpuPerAckUs)} µs`;
     const note = (f: Figures, what: string) =>
-      `${what}: at ${RATE} req/s offered ${Math.round(f.fixed.requests.average)} req/s achieved, p50 ${ms(f.fixed.latency.p50)}, p99 ${ms(f.fixed.latency.p99)}, max ${ms(f.fixed.latency.max)}; unthrottled (50 conns) ${Math.round(f.max.requests.average)} req/s, p99 ${ms(f.max.latency.p99)}; non-2xx/errors ${bad(f.fixed) + bad(f.max)}`;
-    const common = `${note(s, 'service')}; ${note(b, 'baseline')}; ${stored.toLocaleString('en-US')} events stored; best of ${ROUNDS} interleaved rounds (throughput per round: service ${spread('s')}, baseline ${spread('b')} req/s); ${DURATION_S} s per run after a 2 s warm-up; intake-only instance (WORKER_ENABLED=false, LOG_LEVEL=warn); autocannon on the same ${os.cpus().length} cores`;
+      `${what}: at ${RATE} req/s offered ${Math.round(f.fixed.requests.average)} req/s achieved, p50 ${ms(f.fixed.latency.p50)}, p99 ${ms(f.fixed.latency.p99)}, max ${ms(f.fixed.latency.max)}; unthrottled (50 conns) ${Math.round(f.max.requests.average)} req/s, p99 ${ms(f.max.latency.p99)}, CPU per ack ${cpu(f)}; non-2xx/errors ${bad(f.fixed) + bad(f.max)}`;
+    const load1 = os.loadavg()[0]!.toFixed(1);
+    const common = `${note(s, 'service (worker on, LOG_LEVEL=info)')}; ${note(b, 'baseline')}; ${storedSvc.toLocaleString('en-US')} events stored; best of ${ROUNDS} interleaved rounds (throughput per round: service ${spread('s', (f) => f.max.requests.average)}, intake-only ${spread('i', (f) => f.max.requests.average)}, baseline ${spread('b', (f) => f.max.requests.average)} req/s; p99 at ${RATE}/s per round: service ${spread('s', (f) => f.fixed.latency.p99)}, baseline ${spread('b', (f) => f.fixed.latency.p99)} ms); ${DURATION_S} s per run after a 2 s warm-up; dry-run CRM; autocannon on the same ${os.cpus().length} cores; load average ${load1} at the end`;
     const ratio = s.max.requests.average / b.max.requests.average;
+    const soloRatio = i.max.requests.average / b.max.requests.average;
     return [
       {
         name: 'intake ack p99, signed HubSpot webhook at 1,000 req/s',
@@ -213,10 +269,31 @@ export async function run(): Promise<BenchRow[]> {
         target: '≥ 0.67× baseline',
         met: ratio >= 0.67 && bad(s.max) === 0,
       },
+      {
+        name: 'intake throughput, intake-only instance (WORKER_ENABLED=false)',
+        figure: i.max.requests.average,
+        unit: 'req/s',
+        baseline: b.max.requests.average,
+        baselineName: 'bare Fastify + INSERT',
+        ratio: soloRatio,
+        target: '(reported)',
+        met: bad(i.max) === 0,
+        note: `${note(i, 'intake-only service')}; ${storedSolo.toLocaleString('en-US')} events stored; the same service without the worker, to show the worker's share of the two cores`,
+      },
+      {
+        name: 'intake CPU per ack, service process (50 connections)',
+        figure: s.cpuPerAckUs ?? 0,
+        unit: 'µs',
+        baseline: b.cpuPerAckUs ?? 0,
+        baselineName: 'bare Fastify + INSERT',
+        ratio: (s.cpuPerAckUs ?? 0) / Math.max(b.cpuPerAckUs ?? 0, 0.001),
+        target: '(reported)',
+        met: s.cpuPerAckUs !== null,
+        note: `lowest of ${ROUNDS} rounds; per round: service ${spread('s', (f) => f.cpuPerAckUs)}, intake-only ${spread('i', (f) => f.cpuPerAckUs)}, baseline ${spread('b', (f) => f.cpuPerAckUs)} µs; the service figure includes its worker`,
+      },
     ];
   } finally {
     await children.killAll();
-    await svcDb?.drop().catch(() => {});
-    await baseDb?.drop().catch(() => {});
+    for (const db of dbs) await db.drop().catch(() => {});
   }
 }
