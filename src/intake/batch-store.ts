@@ -1,42 +1,36 @@
 /**
  * The SQL of a routed batch (src/intake/process-batch.ts): the same rows the single-event path
  * writes (src/intake/decision-store.ts, timer-store.ts, inbox-store.ts), written for a whole
- * claimed batch in a handful of statements. Measured on this machine's PostgreSQL 15: the
- * single path costs about 11 round trips and one commit per event (6.4 ms/event for 600 events);
- * one transaction per batch is the difference between a 100-event webhook costing one commit
- * and a hundred.
+ * claimed batch in three statements: store the leads, read what deciding needs (who was routed
+ * before, the pool counters, decision ids), write everything decided. Measured on this machine's
+ * PostgreSQL 15: the single path costs about 11 round trips and one commit per event
+ * (6.4 ms/event for 600 events); one transaction per batch is the difference between a 100-event
+ * webhook costing one commit and a hundred, and between a lone lead's 11 round trips and 5.
  */
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { json } from '../db/database.ts';
-import type { Decision, PoolIncrement } from '../routing/decision.ts';
+import type { Decision, PoolIncrement, RoutingState } from '../routing/decision.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import type { CrmSystem, RoutingWrite } from '../adapters/crm-port.ts';
 import { TIMERS_CHANNEL, timerKey, DEFAULT_MAX_ATTEMPTS } from '../fallback/timer-store.ts';
-import { CRM_WRITES_CHANNEL } from './decision-store.ts';
+import {
+  CRM_WRITES_CHANNEL,
+  POOL_STATE_SQL,
+  routingStateFromRows,
+  type PoolCountRow,
+} from './decision-store.ts';
 
 type Trx = Transaction<Database>;
 
-export interface UpsertedLead {
-  id: string;
-  /** A decision exists for this lead already (a second creation event: not routed again). */
-  routed: boolean;
-}
-
 /**
- * Stores (or refreshes) every lead of the batch and says which were routed before. `refs` must
- * be distinct (one ON CONFLICT statement cannot touch a row twice).
- *
- * Two statements on purpose: the upsert locks each lead row until commit, so a second worker
- * routing the same lead waits on it; the decisions check must then run as a statement of its own,
- * with a snapshot taken after that wait, to see the other worker's committed decision. Folded
- * into the upsert's statement it would read the snapshot from before the wait and route the lead
- * twice (the two-workers test caught 7 of 1,000).
+ * Stores (or refreshes) every lead of the batch; returns their ids in input order. `items` must
+ * be distinct leads (one ON CONFLICT statement cannot touch a row twice).
  */
 export async function upsertLeads(
   trx: Trx,
   items: Array<{ ref: LeadCrmRef; lead: Lead }>,
-): Promise<UpsertedLead[]> {
+): Promise<string[]> {
   const values = sql.join(
     items.map(
       ({ ref, lead }, i) =>
@@ -57,78 +51,86 @@ export async function upsertLeads(
     )
     select input.ord, up.id::text as id
     from input join up using (crm_system, tenant, crm_id)`.execute(trx);
-  const ids = up.rows.map((r) => String(r.id));
-  const routed = await sql<{ lead_id: string }>`
-    select distinct lead_id::text as lead_id from decisions
-    where lead_id in (${sql.join(ids.map((id) => sql`${id}::bigint`))})`.execute(trx);
-  const before = new Set(routed.rows.map((r) => String(r.lead_id)));
-  const out: UpsertedLead[] = new Array(items.length);
-  for (const row of up.rows) {
-    const id = String(row.id);
-    out[Number(row.ord)] = { id, routed: before.has(id) };
-  }
+  const out: string[] = new Array(items.length);
+  for (const row of up.rows) out[Number(row.ord)] = String(row.id);
   return out;
 }
 
-/** Inserts the batch's decisions; returns their ids in input order. */
-export async function insertDecisions(
-  trx: Trx,
-  items: Array<{ leadId: string; inboxId: string; decision: Decision }>,
-): Promise<string[]> {
-  const values = sql.join(
-    items.map(
-      ({ leadId, inboxId, decision: d }, i) =>
-        sql`(${i}::int, ${leadId}::bigint, ${inboxId}::bigint, ${d.configHash}, ${d.leadType},
-          ${d.assignee.handlerId}, ${d.decidedAt}::timestamptz, ${json(d)}::jsonb)`,
-    ),
-  );
-  // `ord` rides along through lead_id + inbox_id, which are unique within the batch.
-  const r = await sql<{ id: string; inbox_id: string }>`
-    insert into decisions (lead_id, inbox_id, reason, config_hash, lead_type, handler_id, decided_at, decision)
-    select lead_id, inbox_id, 'route', config_hash, lead_type, handler_id, decided_at, decision
-    from (values ${values}) v (ord, lead_id, inbox_id, config_hash, lead_type, handler_id, decided_at, decision)
-    order by ord
-    returning id::text as id, inbox_id::text as inbox_id`.execute(trx);
-  const byInbox = new Map(r.rows.map((row) => [String(row.inbox_id), String(row.id)]));
-  return items.map(({ inboxId }) => {
-    const id = byInbox.get(inboxId);
-    if (!id) throw new Error(`decision for inbox event ${inboxId} was not stored`);
-    return id;
-  });
+export interface BatchSnapshot {
+  /** Leads of the batch with a decision already (a second creation event: not routed again). */
+  routedBefore: Set<string>;
+  /** Pool counters, as readRoutingState reads them. */
+  state: RoutingState;
+  /** Decision ids drawn from the table's sequence, one per lead that may be routed. */
+  decisionIds: string[];
 }
 
 /**
- * Applies a batch's pool increments, in order, with one statement per pool member. Applying
- * f(x) = max(x, rebase) + 1 n times composes to max(x + n, c) with c = max over the i-th of n
- * increments of (rebase_i + n − i + 1), so the sequential semantics of incrementPool (and of
- * applyPoolIncrement in the routing core) hold without n round trips; day and week rows add up.
+ * Everything deciding needs, in one round trip. It must run as a statement of its own after
+ * `upsertLeads`: that statement locks each lead row until commit, so a second worker routing the
+ * same lead waits on it, and only a statement that starts after the wait sees the other worker's
+ * committed decision. Folded into the upsert's statement, the check would read the snapshot from
+ * before the wait and route the lead twice (the two-workers test caught 7 of 1,000).
  */
-export async function incrementPools(trx: Trx, incs: PoolIncrement[]): Promise<void> {
+export async function readBatchSnapshot(trx: Trx, leadIds: string[]): Promise<BatchSnapshot> {
+  const r = await sql<{ routed: unknown; pools: unknown; ids: unknown }>`
+    select
+      (select coalesce(json_agg(distinct lead_id::text), '[]'::json) from decisions
+        where lead_id in (${sql.join(leadIds.map((id) => sql`${id}::bigint`))})) as routed,
+      (select coalesce(json_agg(p), '[]'::json) from (${POOL_STATE_SQL}) p) as pools,
+      (select coalesce(json_agg(nextval(pg_get_serial_sequence('decisions', 'id'))::text), '[]'::json)
+        from generate_series(1, ${leadIds.length}::int)) as ids`.execute(trx);
+  const row = r.rows[0]!;
+  return {
+    routedBefore: new Set(parsed<string[]>(row.routed)),
+    state: routingStateFromRows(parsed<PoolCountRow[]>(row.pools)),
+    decisionIds: parsed<string[]>(row.ids),
+  };
+}
+
+/** pg parses json columns; a driver that hands back text gets the same result. */
+const parsed = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+
+/**
+ * The pool counter upserts of a batch's increments, one per pool member (a statement may not
+ * touch a row twice). Applying f(x) = max(x, rebase) + 1 n times composes to max(x + n, c) with
+ * c = max over the i-th of n increments of (rebase_i + n − i + 1), so the sequential semantics of
+ * incrementPool (and of applyPoolIncrement in the routing core) hold in one statement; day and
+ * week rows add up.
+ */
+export function poolUpserts(incs: PoolIncrement[]) {
   const byMember = new Map<string, PoolIncrement[]>();
   for (const inc of incs) {
     const k = JSON.stringify([inc.pool, inc.member]);
     byMember.set(k, [...(byMember.get(k) ?? []), inc]);
   }
-  for (const group of byMember.values()) {
+  return [...byMember.values()].map((group) => {
     const n = group.length;
     let c = 0;
     group.forEach((inc, i) => (c = Math.max(c, (inc.rebase ?? 0) + n - i)));
-    const days = countBy(group.map((g) => g.day));
-    const weeks = countBy(group.map((g) => g.week));
     const { pool, member } = group[0]!;
     const rows = [
       sql`(${pool}, ${member}, 'total', '', ${Math.max(n, c)}::int)`,
-      ...[...days].map(([k, v]) => sql`(${pool}, ${member}, 'day', ${k}, ${v}::int)`),
-      ...[...weeks].map(([k, v]) => sql`(${pool}, ${member}, 'week', ${k}, ${v}::int)`),
+      ...[...countBy(group.map((g) => g.day))].map(
+        ([k, v]) => sql`(${pool}, ${member}, 'day', ${k}, ${v}::int)`,
+      ),
+      ...[...countBy(group.map((g) => g.week))].map(
+        ([k, v]) => sql`(${pool}, ${member}, 'week', ${k}, ${v}::int)`,
+      ),
     ];
-    await sql`
+    return sql`
       insert into pool_counts (pool, member, period, period_key, count)
       values ${sql.join(rows)}
       on conflict (pool, member, period, period_key)
       do update set updated_at = now(), count = case
         when pool_counts.period = 'total' then greatest(pool_counts.count + ${n}::int, ${c}::int)
-        else pool_counts.count + excluded.count end`.execute(trx);
-  }
+        else pool_counts.count + excluded.count end`;
+  });
+}
+
+/** Applies increments on their own (tests compare this with incrementPool one by one). */
+export async function incrementPools(trx: Trx, incs: PoolIncrement[]): Promise<void> {
+  for (const upsert of poolUpserts(incs)) await upsert.execute(trx);
 }
 
 function countBy(keys: string[]): Map<string, number> {
@@ -137,18 +139,15 @@ function countBy(keys: string[]): Map<string, number> {
   return m;
 }
 
-export interface BatchTail {
+export interface BatchWrite {
   workerId: string;
   crm: CrmSystem;
+  /** The decisions, with ids from readBatchSnapshot. */
+  decisions: Array<{ id: string; leadId: string; inboxId: string; decision: Decision }>;
   /** The CRM writes, one per routed lead. */
   writes: Array<{ leadId: string; decisionId: string; step: string; write: RoutingWrite }>;
-  /** The fallback timers of every routed lead. */
-  timers: Array<{
-    leadId: string;
-    decisionId: string;
-    decision: Decision;
-    since: Date;
-  }>;
+  /** When the decisions were made; engagement is read since then. */
+  now: Date;
   /** Every inbox event of the batch with its outcome. */
   done: Array<{
     inboxId: string;
@@ -159,66 +158,81 @@ export interface BatchTail {
 }
 
 /**
- * The outbox rows, the timers and the inbox completions of the batch, and the NOTIFYs for
- * other instances' runners and pollers, in one statement. Throws when an inbox event is no
- * longer locked by this worker (the transaction must roll back: another worker has it).
+ * Everything a batch decided, in one statement of data-modifying CTEs: the decisions, the pool
+ * counter bumps, the outbox rows, the fallback timers, the inbox completions, and the NOTIFYs
+ * for other instances' runners and pollers (delivered at commit). Foreign keys to the decisions
+ * are checked at the end of the statement, after every CTE ran. Throws when an inbox event is no
+ * longer locked by this worker: the transaction must roll back, another worker has it.
  */
-export async function storeBatchTail(trx: Trx, t: BatchTail): Promise<void> {
-  const writes = t.writes.length
-    ? sql`, w as (
-        insert into crm_writes (lead_id, decision_id, step, kind, key, crm, payload)
-        values ${sql.join(
-          t.writes.map(
-            (x) =>
-              sql`(${x.leadId}::bigint, ${x.decisionId}::bigint, ${x.step}, 'routing', ${x.write.key}, ${t.crm}, ${json(x.write)}::jsonb)`,
-          ),
-        )}
-        on conflict (key) do nothing
-        returning 1)`
-    : sql``;
-  const timerRows = t.timers.flatMap(({ leadId, decisionId, decision, since }) =>
+export async function writeBatch(trx: Trx, b: BatchWrite): Promise<void> {
+  const ctes = [];
+  if (b.decisions.length)
+    ctes.push(sql`d as (
+      insert into decisions (id, lead_id, inbox_id, reason, config_hash, lead_type, handler_id, decided_at, decision)
+      overriding system value
+      values ${sql.join(
+        b.decisions.map(
+          ({ id, leadId, inboxId, decision: d }) =>
+            sql`(${id}::bigint, ${leadId}::bigint, ${inboxId}::bigint, 'route', ${d.configHash}, ${d.leadType},
+              ${d.assignee.handlerId}, ${d.decidedAt}::timestamptz, ${json(d)}::jsonb)`,
+        ),
+      )}
+      returning 1)`);
+  poolUpserts(
+    b.decisions.flatMap((d) => (d.decision.poolIncrement ? [d.decision.poolIncrement] : [])),
+  ).forEach((upsert, i) => ctes.push(sql`${sql.raw(`p${i}`)} as (${upsert} returning 1)`));
+  if (b.writes.length)
+    ctes.push(sql`w as (
+      insert into crm_writes (lead_id, decision_id, step, kind, key, crm, payload)
+      values ${sql.join(
+        b.writes.map(
+          (x) =>
+            sql`(${x.leadId}::bigint, ${x.decisionId}::bigint, ${x.step}, 'routing', ${x.write.key}, ${b.crm}, ${json(x.write)}::jsonb)`,
+        ),
+      )}
+      on conflict (key) do nothing
+      returning 1)`);
+  const since = b.now.toISOString();
+  const timerRows = b.decisions.flatMap(({ id, leadId, decision }) =>
     decision.fallbackPlan.map((cp) => {
       const runAt = new Date(cp.dueUtc);
       if (Number.isNaN(runAt.getTime()))
         throw new Error(
-          `checkpoint ${cp.id} of decision ${decisionId} has an invalid due time "${cp.dueUtc}"`,
+          `checkpoint ${cp.id} of decision ${id} has an invalid due time "${cp.dueUtc}"`,
         );
-      return sql`(${leadId}::bigint, ${decisionId}::bigint, ${cp.id}, ${timerKey(leadId, decisionId, cp.id)},
+      return sql`(${leadId}::bigint, ${id}::bigint, ${cp.id}, ${timerKey(leadId, id, cp.id)},
         ${runAt.toISOString()}::timestamptz, ${DEFAULT_MAX_ATTEMPTS}::int, ${decision.configHash},
-        ${JSON.stringify(cp)}::jsonb, ${since.toISOString()}::timestamptz)`;
+        ${JSON.stringify(cp)}::jsonb, ${since}::timestamptz)`;
     }),
   );
-  const timers = timerRows.length
-    ? sql`, t as (
-        insert into timers (lead_id, decision_id, checkpoint_id, key, run_at, max_attempts, config_hash, plan, since)
-        values ${sql.join(timerRows)}
-        on conflict (key) do nothing
-        returning 1)`
-    : sql``;
-  const done = sql.join(
-    t.done.map(
-      (d) =>
-        sql`(${d.inboxId}::bigint, ${d.outcome}, ${d.leadId}::bigint, ${d.decisionId}::bigint)`,
-    ),
-  );
+  if (timerRows.length)
+    ctes.push(sql`t as (
+      insert into timers (lead_id, decision_id, checkpoint_id, key, run_at, max_attempts, config_hash, plan, since)
+      values ${sql.join(timerRows)}
+      on conflict (key) do nothing
+      returning 1)`);
+  ctes.push(sql`i as (
+    update inbox set status = 'done', outcome = v.outcome, lead_id = v.lead_id,
+      decision_id = v.decision_id, locked_at = null, locked_by = null, last_error = null,
+      done_at = now(), updated_at = now()
+    from (values ${sql.join(
+      b.done.map(
+        (d) =>
+          sql`(${d.inboxId}::bigint, ${d.outcome}, ${d.leadId}::bigint, ${d.decisionId}::bigint)`,
+      ),
+    )}) v (id, outcome, lead_id, decision_id)
+    where inbox.id = v.id and inbox.locked_by = ${b.workerId}
+    returning 1)`);
+  const notify = (channel: string, cte: string) =>
+    sql`(select count(*) from (select pg_notify(${channel}, '') from (select 1 from ${sql.raw(cte)} limit 1) one) n)`;
   const r = await sql<{ completed: string }>`
-    with i as (
-      update inbox set status = 'done', outcome = v.outcome, lead_id = v.lead_id,
-        decision_id = v.decision_id, locked_at = null, locked_by = null, last_error = null,
-        done_at = now(), updated_at = now()
-      from (values ${done}) v (id, outcome, lead_id, decision_id)
-      where inbox.id = v.id and inbox.locked_by = ${t.workerId}
-      returning 1
-    )${writes}${timers}
+    with ${sql.join(ctes, sql`, `)}
     select (select count(*) from i) as completed
-      ${t.writes.length ? sql`, (select count(*) from (select pg_notify(${CRM_WRITES_CHANNEL}, '') from (select 1 from w limit 1) one) n) as nw` : sql``}
-      ${timerRows.length ? sql`, (select count(*) from (select pg_notify(${TIMERS_CHANNEL}, '') from (select 1 from t limit 1) one) n) as nt` : sql``}`.execute(
-    trx,
-  );
+      ${b.writes.length ? sql`, ${notify(CRM_WRITES_CHANNEL, 'w')} as nw` : sql``}
+      ${timerRows.length ? sql`, ${notify(TIMERS_CHANNEL, 't')} as nt` : sql``}`.execute(trx);
   const completed = Number(r.rows[0]?.completed ?? 0);
-  if (completed !== t.done.length) {
-    throw new InboxLockLostError(t.done.length - completed, t.workerId);
-  }
+  if (completed !== b.done.length)
+    throw new InboxLockLostError(b.done.length - completed, b.workerId);
 }
 
 export class InboxLockLostError extends Error {

@@ -59,19 +59,28 @@ export async function decisionsOf(
  * counters (keys sort chronologically: 2026-11-28, 2026-W48). route() compares the keys with the
  * member's current day/week and treats an older key as zero.
  */
+/** The latest pool counter per (pool, member, period), as `routingStateFromRows` takes them. */
+export const POOL_STATE_SQL = sql`
+  select distinct on (pool, member, period) pool, member, period, period_key, count
+  from pool_counts
+  order by pool, member, period, period_key desc`;
+
+export interface PoolCountRow {
+  pool: string;
+  member: string;
+  period: string;
+  period_key: string;
+  count: number | string;
+}
+
 export async function readRoutingState(trx: Trx): Promise<RoutingState> {
-  const rows = await sql<{
-    pool: string;
-    member: string;
-    period: string;
-    period_key: string;
-    count: number;
-  }>`
-    select distinct on (pool, member, period) pool, member, period, period_key, count
-    from pool_counts
-    order by pool, member, period, period_key desc`.execute(trx);
+  const rows = await sql<PoolCountRow>`${POOL_STATE_SQL}`.execute(trx);
+  return routingStateFromRows(rows.rows);
+}
+
+export function routingStateFromRows(rows: PoolCountRow[]): RoutingState {
   const poolCounts: RoutingState['poolCounts'] = {};
-  for (const r of rows.rows) {
+  for (const r of rows) {
     const members = (poolCounts[r.pool] ??= {});
     const m = (members[r.member] ??= { total: 0 });
     const count = Number(r.count);

@@ -2,8 +2,8 @@
  * A claimed batch of new-lead events → routed, in one transaction. It does what
  * processInboxEvent does for one `route` event (store the lead, decide, bump the pool, queue the
  * CRM write, schedule the timers, complete the event) for every fresh lead of the batch at once:
- * one commit and about seven statements per batch instead of a commit and about eleven
- * statements per event. Decisions are made in claim order on one snapshot of the pool counters,
+ * one commit and five statements per batch (begin, leads, snapshot, writes, commit) instead of
+ * a commit and about eleven statements per event. Decisions are made in claim order on one snapshot of the pool counters,
  * each pick applied to the snapshot before the next (applyPoolIncrement), so a batch deals a pool
  * exactly as one-by-one routing would.
  *
@@ -13,20 +13,15 @@
  * batch transaction fails as a whole, every event it took goes back to `rest` too, so one bad
  * event costs its neighbours a slower path, never their routing.
  */
-import type { InboxRow } from '../db/schema.ts';
+import type { Transaction } from 'kysely';
+import type { Database, InboxRow } from '../db/schema.ts';
 import type { Decision, RoutingState } from '../routing/decision.ts';
 import type { Lead } from '../routing/lead.ts';
 import { applyPoolIncrement } from '../routing/pool.ts';
 import { recordShadowDecision } from '../revops/shadow-store.ts';
 import type { LeadEventPayload } from './inbox-payload.ts';
-import { buildRoutingWrite, readRoutingState } from './decision-store.ts';
-import {
-  incrementPools,
-  insertDecisions,
-  storeBatchTail,
-  upsertLeads,
-  type BatchTail,
-} from './batch-store.ts';
+import { buildRoutingWrite } from './decision-store.ts';
+import { readBatchSnapshot, upsertLeads, writeBatch, type BatchWrite } from './batch-store.ts';
 import {
   enrich,
   leadRefKey,
@@ -95,7 +90,7 @@ export async function processBatch(
 }
 
 async function routeFresh(
-  trx: Parameters<typeof readRoutingState>[0],
+  trx: Transaction<Database>,
   deps: ProcessDeps,
   fresh: Fresh[],
   now: Date,
@@ -103,94 +98,80 @@ async function routeFresh(
   const done: BatchResult['done'] = [];
   const failed: BatchResult['failed'] = [];
   const routedBefore: InboxRow[] = [];
-  const tail: BatchTail = {
+  const shadows: Array<{ leadId: string; decisionId: string; lead: Lead; before: RoutingState }> =
+    [];
+  const batch: BatchWrite = {
     workerId: deps.workerId,
     crm: deps.crm.system,
+    decisions: [],
     writes: [],
-    timers: [],
+    now,
     done: [],
   };
 
   const present = fresh.filter((f): f is Fresh & { lead: Lead } => f.lead !== null);
   for (const f of fresh)
     if (f.lead === null) {
-      tail.done.push({ inboxId: f.row.id, outcome: 'gone', leadId: null, decisionId: null });
+      batch.done.push({ inboxId: f.row.id, outcome: 'gone', leadId: null, decisionId: null });
       done.push({ row: f.row, out: { outcome: 'gone' } });
     }
 
-  const leads = present.length
-    ? await upsertLeads(
-        trx,
-        present.map((f) => ({ ref: f.payload.ref, lead: f.lead })),
-      )
-    : [];
-  const state: RoutingState = present.length ? await readRoutingState(trx) : { poolCounts: {} };
-  const decided: Array<{
-    f: Fresh & { lead: Lead };
-    leadId: string;
-    decision: Decision;
-    before: RoutingState | null;
-  }> = [];
-  present.forEach((f, i) => {
-    const up = leads[i]!;
-    if (up.routed) {
-      routedBefore.push(f.row);
-      return;
-    }
-    const before = deps.router.shadow ? structuredClone(state) : null;
-    let decision: Decision;
-    try {
-      decision = deps.router.route({ ...f.lead, id: up.id }, now, state);
-    } catch (err) {
-      failed.push({ row: f.row, err });
-      return;
-    }
-    if (decision.poolIncrement) applyPoolIncrement(state.poolCounts, decision.poolIncrement);
-    decided.push({ f, leadId: up.id, decision, before });
-  });
-
-  if (decided.length > 0) {
-    const ids = await insertDecisions(
+  if (present.length > 0) {
+    const leadIds = await upsertLeads(
       trx,
-      decided.map((d) => ({ leadId: d.leadId, inboxId: d.f.row.id, decision: d.decision })),
+      present.map((f) => ({ ref: f.payload.ref, lead: f.lead })),
     );
-    await incrementPools(
-      trx,
-      decided.flatMap((d) => (d.decision.poolIncrement ? [d.decision.poolIncrement] : [])),
-    );
-    for (const [i, d] of decided.entries()) {
-      const decisionId = ids[i]!;
-      if (deps.router.shadow)
-        await recordShadowDecision(trx, {
-          leadId: d.leadId,
-          decisionId,
-          lead: { ...d.f.lead, id: d.leadId },
-          now,
-          state: d.before!,
-          shadow: deps.router.shadow,
-        });
+    const snap = await readBatchSnapshot(trx, leadIds);
+    const state = snap.state;
+    let nextId = 0;
+    for (const [i, f] of present.entries()) {
+      const leadId = leadIds[i]!;
+      if (snap.routedBefore.has(leadId)) {
+        routedBefore.push(f.row);
+        continue;
+      }
+      const before = deps.router.shadow ? structuredClone(state) : null;
+      let decision: Decision;
+      try {
+        decision = deps.router.route({ ...f.lead, id: leadId }, now, state);
+      } catch (err) {
+        failed.push({ row: f.row, err });
+        continue;
+      }
+      if (decision.poolIncrement) applyPoolIncrement(state.poolCounts, decision.poolIncrement);
+      const decisionId = snap.decisionIds[nextId++]!;
+      batch.decisions.push({ id: decisionId, leadId, inboxId: f.row.id, decision });
       const step = 'route';
-      const write = buildRoutingWrite({
-        leadId: d.leadId,
+      batch.writes.push({
+        leadId,
         decisionId,
         step,
-        ref: d.f.payload.ref,
-        lead: d.f.lead,
-        decision: d.decision,
-        crm: deps.crm.system,
+        write: buildRoutingWrite({
+          leadId,
+          decisionId,
+          step,
+          ref: f.payload.ref,
+          lead: f.lead,
+          decision,
+          crm: deps.crm.system,
+        }),
       });
-      tail.writes.push({ leadId: d.leadId, decisionId, step, write });
-      tail.timers.push({ leadId: d.leadId, decisionId, decision: d.decision, since: now });
-      tail.done.push({
-        inboxId: d.f.row.id,
-        outcome: 'routed',
-        leadId: d.leadId,
-        decisionId,
-      });
-      done.push({ row: d.f.row, out: { outcome: 'routed', leadId: d.leadId, decisionId } });
+      batch.done.push({ inboxId: f.row.id, outcome: 'routed', leadId, decisionId });
+      done.push({ row: f.row, out: { outcome: 'routed', leadId, decisionId } });
+      if (deps.router.shadow) shadows.push({ leadId, decisionId, lead: f.lead, before: before! });
     }
   }
-  if (tail.done.length > 0) await storeBatchTail(trx, tail);
+  if (batch.done.length > 0) await writeBatch(trx, batch);
+  // Shadow decisions reference the live ones (foreign key), so they are stored after them.
+  for (const s of shadows)
+    await recordShadowDecision(trx, {
+      leadId: s.leadId,
+      decisionId: s.decisionId,
+      lead: { ...s.lead, id: s.leadId },
+      now,
+      state: s.before,
+      shadow: deps.router.shadow!,
+    });
   return { done, failed, routedBefore };
 }
 
