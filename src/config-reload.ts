@@ -21,6 +21,8 @@ import { route } from './routing/route.ts';
 import type { RoutingConfig } from './routing/routing-config.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { CrmMapping } from './adapters/crm-mapping-schema.ts';
+import type { CrmPort } from './adapters/crm-port.ts';
+import type { Lead } from './routing/lead.ts';
 import type { ShadowRouter } from './revops/shadow-store.ts';
 import { shadowRouterFromConfig } from './revops/shadow-router.ts';
 
@@ -38,6 +40,8 @@ export interface ConfigSnapshot {
   /** SHADOW_CONFIG's config of the same generation; null when shadow mode is off. */
   readonly shadow: ShadowRouter | null;
   readonly shadowFileName: string | null;
+  /** `crm_mapping` as text: whether two sets read leads alike. */
+  readonly mappingKey: string;
 }
 
 export interface ReloadResult {
@@ -75,6 +79,15 @@ export interface ConfigHolder {
   reload(trigger: ReloadTrigger): Promise<ReloadResult>;
   /** The `crm_mapping` section in use (the adapters' mapping provider); same object until a swap. */
   crmMapping(): CrmMapping | undefined;
+  /**
+   * The adapter with its lead reads tied to the set in use when each read began (the set whose
+   * `crm_mapping` the adapter read with): the router decides such a lead with that set's rules when
+   * a reload has changed the mapping in between, so no lead is routed by new rules over fields the
+   * old mapping read. Everything else passes through.
+   */
+  bindCrmReads<C extends Pick<CrmPort, 'readLead'> & Partial<Pick<CrmPort, 'readLeads'>>>(
+    crm: C,
+  ): C;
   /**
    * A Router that routes each call with the config current at that moment, and whose `shadow` is
    * the shadow config current at that moment (only with `shadowPath`).
@@ -173,10 +186,49 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
     return result;
   }
 
+  /** The current set's rules, or those of the set the lead was read under if its mapping differs. */
+  function configFor(lead: Lead): RoutingConfig {
+    const current = snapshot;
+    const under = (lead as Record<symbol, unknown>)[READ_UNDER] as ConfigSnapshot | undefined;
+    return under !== undefined && under !== current && under.mappingKey !== current.mappingKey
+      ? under.config
+      : current.config;
+  }
+
   const holder: ConfigHolder = {
     current: () => snapshot,
     lastReload: () => last,
     crmMapping: () => snapshot.config.data.crm_mapping as CrmMapping | undefined,
+    bindCrmReads(crm) {
+      const stamp = (lead: Lead | null | undefined, s: ConfigSnapshot) => {
+        if (lead) (lead as Record<symbol, unknown>)[READ_UNDER] = s;
+      };
+      return new Proxy(crm, {
+        get(target, prop) {
+          // The target as receiver: the adapters keep their state in private fields.
+          const v: unknown = Reflect.get(target, prop, target);
+          if (typeof v !== 'function') return v;
+          const fn = v as (...args: unknown[]) => unknown;
+          // The adapters take the mapping synchronously as a read begins, so the set current at
+          // the call is the one the read maps with.
+          if (prop === 'readLead')
+            return async (...args: unknown[]) => {
+              const s = snapshot;
+              const lead = (await fn.apply(target, args)) as Lead | null;
+              stamp(lead, s);
+              return lead;
+            };
+          if (prop === 'readLeads')
+            return async (...args: unknown[]) => {
+              const s = snapshot;
+              const leads = (await fn.apply(target, args)) as Map<string, Lead | null>;
+              for (const lead of leads.values()) stamp(lead, s);
+              return leads;
+            };
+          return fn.bind(target);
+        },
+      });
+    },
     reload(trigger) {
       // One read at a time: a burst of triggers (an editor writes three times) shares the read in
       // progress rather than racing two swaps.
@@ -192,8 +244,7 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
         },
         route(lead, now, state) {
           // Read the reference once: the whole decision uses one config.
-          const config = snapshot.config;
-          return route(config, lead, now, state);
+          return route(configFor(lead), lead, now, state);
         },
         get shadow() {
           return snapshot.shadow;
@@ -230,6 +281,12 @@ export async function createConfigHolder(opts: ConfigHolderOptions): Promise<Con
   };
   return holder;
 }
+
+/**
+ * Stamped on each lead a bound adapter read returns: the set it was read under. A symbol, so it
+ * rides along through object spreads to the router but never reaches JSON, the database or a log.
+ */
+const READ_UNDER = Symbol('switchboard.readUnder');
 
 interface LoadedSet {
   live: LoadedConfig;
@@ -277,6 +334,7 @@ function toSnapshot(set: LoadedSet, at: Date): ConfigSnapshot {
     ],
     shadow: set.shadow ? shadowRouterFromConfig(set.shadow.config) : null,
     shadowFileName: set.shadow?.config.fileName ?? null,
+    mappingKey: JSON.stringify(loaded.config.data.crm_mapping ?? null),
   });
 }
 

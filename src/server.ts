@@ -96,14 +96,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const applied = await migrate(handle);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
 
-    const crm = await createCrmPort(
-      env,
-      handle,
-      clock,
-      log,
-      // Early exit: the Salesforce engagement fields (Status, LastActivityDate) ride along.
-      () => withSalesforceEngagementFields(configHolder.crmMapping()),
-      crmCallCounter(metrics),
+    // Reads tied to the config set they map with: a lead read across a reload that changed
+    // crm_mapping is decided by the rules of the set that read it (src/config-reload.ts).
+    const crm = configHolder.bindCrmReads(
+      await createCrmPort(
+        env,
+        handle,
+        clock,
+        log,
+        // Early exit: the Salesforce engagement fields (Status, LastActivityDate) ride along.
+        () => withSalesforceEngagementFields(configHolder.crmMapping()),
+        crmCallCounter(metrics),
+      ),
     );
     // Issue 6: say at start which handlers' owner ids the CRM does not know. Not awaited: a slow
     // or unreachable CRM must not delay or stop start (the report logs and never throws).

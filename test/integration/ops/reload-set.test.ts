@@ -149,6 +149,82 @@ describe('crm_mapping follows a reload: the next CRM read asks for the new prope
   });
 });
 
+describe('a lead read across a reload is decided by the set it was read under', () => {
+  let hs: HubSpotDouble;
+  beforeAll(async () => {
+    hs = await new HubSpotDouble().start();
+    hs.addCompany('901', { name: 'Cascadia Freight Co', numberofemployees: '300' });
+    hs.addContact('501', { email: 'kira@cascadiafreight.example', industry: 'Logistics' }, ['901']);
+  });
+  afterAll(async () => {
+    await hs.stop();
+  });
+  const ref = { system: 'hubspot' as const, object: 'contact' as const, id: '501' };
+
+  async function setUp() {
+    const file = write(tempDir(), 'routing.yaml', GOOD);
+    const holder = await createConfigHolder({ path: file, clock: manualClock(now) });
+    const crm = holder.bindCrmReads(
+      createCrm(
+        {
+          crm: 'hubspot',
+          hubspot: {
+            accessToken: 'test-token',
+            baseUrl: hs.baseUrl,
+            mapping: () => holder.crmMapping(),
+          },
+        },
+        { clock: manualClock(now) },
+      ),
+    );
+    return { file, holder, crm, router: holder.router() };
+  }
+
+  /** Starts a read the double holds for a while, and reloads `text` while it is in flight. */
+  async function readAcross(s: Awaited<ReturnType<typeof setUp>>, text: string) {
+    hs.delayMs = 400;
+    try {
+      const pending = s.crm.readLead(ref);
+      fs.writeFileSync(s.file, text);
+      const r = await s.holder.reload('api');
+      expect(r.result).toBe('applied');
+      return { lead: (await pending)!, reload: r };
+    } finally {
+      hs.delayMs = 0;
+    }
+  }
+
+  it('the mapping changed meanwhile: the old set decides (its mapping read the fields)', async () => {
+    const s = await setUp();
+    const { lead, reload } = await readAcross(s, REMAPPED.replace(/^(\s+sla: )10m$/m, '$115m'));
+    expect(lead.fields?.team_size).toBeUndefined(); // read with the old mapping
+    const d = s.router.route(lead, now, emptyRoutingState());
+    expect(d.configHash).toBe(reload.previousHash);
+    expect(d.sla?.duration).toBe('10m');
+    // The next read maps with the new set, and the new set decides it.
+    const next = (await s.crm.readLead(ref))!;
+    const d2 = s.router.route(next, now, emptyRoutingState());
+    expect(d2.configHash).toBe(reload.hash);
+    // Headcount now comes from headcount__c, which this company lacks: not strategic any more.
+    expect(next.employees).toBeUndefined();
+    expect(d2.leadType).not.toBe(d.leadType);
+    // The stamp rides through spreads (as the worker adds our id) but never into JSON.
+    expect(s.router.route({ ...lead, id: '7' }, now, emptyRoutingState()).configHash).toBe(
+      reload.previousHash,
+    );
+    expect(JSON.stringify(lead)).not.toContain(reload.previousHash);
+    expect(JSON.stringify(lead)).toContain('kira@cascadiafreight.example');
+  });
+
+  it('only the rules changed: the new set decides a lead read before the swap', async () => {
+    const s = await setUp();
+    const { lead, reload } = await readAcross(s, EDITED);
+    const d = s.router.route(lead, now, emptyRoutingState());
+    expect(d.configHash).toBe(reload.hash);
+    expect(d.sla?.duration).toBe('15m');
+  });
+});
+
 describe('the shadow config reloads with the routing config, as one set', () => {
   it('a changed shadow file is switched; the live config stays', async () => {
     const dir = tempDir();
