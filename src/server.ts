@@ -148,6 +148,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       pollIntervalMs: env.WORKER_POLL_MS,
       staleLockSeconds: Math.round(env.WORKER_STALE_LOCK_MS / 1000),
       onCrmWritesQueued: () => outbox.nudge(),
+      // An idle outbox gets a routed batch's writes handed over, claim-free (outbox-runner.ts).
+      outbox,
     });
     attachWorkerMetrics(worker.events, metrics, {
       db: handle.db,

@@ -47,6 +47,10 @@ export interface ClaimLoopControl {
 
 export interface ClaimLoop {
   start(): Promise<void>;
+  /** Running, not stopping, and no round in hand. */
+  idle(): boolean;
+  /** Started and not stopped. */
+  running(): boolean;
   nudge(): void;
   /** Runs rounds until one claims nothing; returns the rows claimed. For tests and the CLI. */
   drain(): Promise<number>;
@@ -142,6 +146,8 @@ export function createClaimLoop(opts: ClaimLoopOptions): ClaimLoop {
   }
 
   const self: ClaimLoop = {
+    idle: () => running && !stopping && active === null,
+    running: () => running,
     async start() {
       if (running) return;
       running = true;

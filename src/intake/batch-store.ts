@@ -8,7 +8,7 @@
  * webhook costing one commit and a hundred, and between a lone lead's 11 round trips and 5.
  */
 import { sql, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { CrmWriteRow, Database } from '../db/schema.ts';
 import { json } from '../db/database.ts';
 import type { Decision, PoolIncrement, RoutingState } from '../routing/decision.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
@@ -155,6 +155,11 @@ export interface BatchWrite {
     leadId: string | null;
     decisionId: string | null;
   }>;
+  /**
+   * Insert the CRM writes already claimed by this (idle, in-process) outbox runner, as its claim
+   * would: in_flight, locked, attempts 1. Unset: pending, for any runner to claim.
+   */
+  adoptBy?: string;
 }
 
 /**
@@ -164,7 +169,7 @@ export interface BatchWrite {
  * are checked at the end of the statement, after every CTE ran. Throws when an inbox event is no
  * longer locked by this worker: the transaction must roll back, another worker has it.
  */
-export async function writeBatch(trx: Trx, b: BatchWrite): Promise<void> {
+export async function writeBatch(trx: Trx, b: BatchWrite): Promise<CrmWriteRow[]> {
   const ctes = [];
   if (b.decisions.length)
     ctes.push(sql`d as (
@@ -181,17 +186,20 @@ export async function writeBatch(trx: Trx, b: BatchWrite): Promise<void> {
   poolUpserts(
     b.decisions.flatMap((d) => (d.decision.poolIncrement ? [d.decision.poolIncrement] : [])),
   ).forEach((upsert, i) => ctes.push(sql`${sql.raw(`p${i}`)} as (${upsert} returning 1)`));
+  const claim = b.adoptBy
+    ? sql`'in_flight', now(), ${b.adoptBy}, 1`
+    : sql`'pending', null::timestamptz, null::text, 0`;
   if (b.writes.length)
     ctes.push(sql`w as (
-      insert into crm_writes (lead_id, decision_id, step, kind, key, crm, payload)
+      insert into crm_writes (lead_id, decision_id, step, kind, key, crm, payload, status, locked_at, locked_by, attempts)
       values ${sql.join(
         b.writes.map(
           (x) =>
-            sql`(${x.leadId}::bigint, ${x.decisionId}::bigint, ${x.step}, 'routing', ${x.write.key}, ${b.crm}, ${json(x.write)}::jsonb)`,
+            sql`(${x.leadId}::bigint, ${x.decisionId}::bigint, ${x.step}, 'routing', ${x.write.key}, ${b.crm}, ${json(x.write)}::jsonb, ${claim})`,
         ),
       )}
       on conflict (key) do nothing
-      returning 1)`);
+      returning *)`);
   const since = b.now.toISOString();
   const timerRows = b.decisions.flatMap(({ id, leadId, decision }) =>
     decision.fallbackPlan.map((cp) => {
@@ -225,14 +233,40 @@ export async function writeBatch(trx: Trx, b: BatchWrite): Promise<void> {
     returning 1)`);
   const notify = (channel: string, cte: string) =>
     sql`(select count(*) from (select pg_notify(${channel}, '') from (select 1 from ${sql.raw(cte)} limit 1) one) n)`;
-  const r = await sql<{ completed: string }>`
+  const r = await sql<{ completed: string; adopted?: unknown }>`
     with ${sql.join(ctes, sql`, `)}
     select (select count(*) from i) as completed
-      ${b.writes.length ? sql`, ${notify(CRM_WRITES_CHANNEL, 'w')} as nw` : sql``}
+      ${
+        b.writes.length === 0
+          ? sql``
+          : b.adoptBy
+            ? sql`, (select coalesce(json_agg(w), '[]'::json) from w) as adopted`
+            : sql`, ${notify(CRM_WRITES_CHANNEL, 'w')} as nw`
+      }
       ${timerRows.length ? sql`, ${notify(TIMERS_CHANNEL, 't')} as nt` : sql``}`.execute(trx);
   const completed = Number(r.rows[0]?.completed ?? 0);
   if (completed !== b.done.length)
     throw new InboxLockLostError(b.done.length - completed, b.workerId);
+  const adopted = r.rows[0]?.adopted;
+  return b.adoptBy && adopted ? parsed<JsonRow[]>(adopted).map(crmWriteRow) : [];
+}
+
+type JsonRow = Record<string, unknown>;
+const at = (v: unknown) => (v == null ? null : new Date(String(v)));
+
+/** A crm_writes row as json_agg renders it (bigint ids as numbers, times as text) → CrmWriteRow. */
+function crmWriteRow(j: JsonRow): CrmWriteRow {
+  return {
+    ...(j as unknown as CrmWriteRow),
+    id: String(j.id),
+    lead_id: String(j.lead_id),
+    decision_id: String(j.decision_id),
+    run_at: at(j.run_at)!,
+    locked_at: at(j.locked_at),
+    created_at: at(j.created_at)!,
+    updated_at: at(j.updated_at)!,
+    done_at: at(j.done_at),
+  };
 }
 
 export class InboxLockLostError extends Error {

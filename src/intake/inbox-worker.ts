@@ -22,6 +22,7 @@ import {
   resetStaleInbox,
 } from './inbox-store.ts';
 import { processBatch } from './process-batch.ts';
+import type { CrmWriteAdopter } from '../outbox/outbox-runner.ts';
 import {
   prefetchLeads,
   processInboxEvent,
@@ -39,6 +40,8 @@ export interface InboxWorkerOptions extends Omit<ProcessDeps, 'db' | 'workerId'>
   staleLockSeconds?: number;
   /** Called after a transaction queued CRM writes (wire it to the outbox runner's nudge). */
   onCrmWritesQueued?: () => void;
+  /** This process's outbox runner: when idle, a batch's CRM writes are handed to it directly. */
+  outbox?: CrmWriteAdopter;
 }
 
 export interface InboxWorker {
@@ -105,7 +108,8 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
     if (rows.length === 0) return 0;
     const prefetched = await prefetchLeads(opts.crm, rows);
     let queued = false;
-    const batch = await processBatch(deps, rows, prefetched);
+    const adopter = opts.outbox?.ready() ? opts.outbox : undefined;
+    const batch = await processBatch(deps, rows, prefetched, adopter?.runnerId);
     if (batch.batchError)
       log.warn(
         { err: batch.batchError, events: rows.length },
@@ -115,7 +119,8 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
       if (d.out.outcome === 'routed') queued = true;
       done(d.row, d.out);
     }
-    if (queued) opts.onCrmWritesQueued?.();
+    if (batch.adopted.length > 0) adopter!.adopt(batch.adopted);
+    else if (queued) opts.onCrmWritesQueued?.();
     for (const f of batch.failed) await fail(f.row, f.err, loop);
     for (const row of batch.rest) {
       if (loop.stopping) break; // the rest is released by stop()

@@ -14,7 +14,7 @@
  * event costs its neighbours a slower path, never their routing.
  */
 import type { Transaction } from 'kysely';
-import type { Database, InboxRow } from '../db/schema.ts';
+import type { CrmWriteRow, Database, InboxRow } from '../db/schema.ts';
 import type { Decision, RoutingState } from '../routing/decision.ts';
 import type { Lead } from '../routing/lead.ts';
 import { applyPoolIncrement } from '../routing/pool.ts';
@@ -39,6 +39,8 @@ export interface BatchResult {
   rest: InboxRow[];
   /** The batch transaction failed as a whole (its events are in `rest`). */
   batchError?: unknown;
+  /** CRM writes inserted already claimed by `adoptBy` (committed), for that runner to perform. */
+  adopted: CrmWriteRow[];
 }
 
 interface Fresh {
@@ -51,8 +53,10 @@ export async function processBatch(
   deps: ProcessDeps,
   rows: InboxRow[],
   prefetched?: Prefetched,
+  /** An idle in-process outbox runner's id: its CRM writes are inserted claimed by it. */
+  adoptBy?: string,
 ): Promise<BatchResult> {
-  const result: BatchResult = { done: [], failed: [], rest: [] };
+  const result: BatchResult = { done: [], failed: [], rest: [], adopted: [] };
   const fresh: Fresh[] = [];
   const seen = new Set<string>();
   for (const row of rows) {
@@ -73,9 +77,10 @@ export async function processBatch(
 
   const now = deps.clock.now();
   try {
-    const { done, failed, routedBefore } = await deps.db
+    const { done, failed, routedBefore, adopted } = await deps.db
       .transaction()
-      .execute((trx) => routeFresh(trx, deps, fresh, now));
+      .execute((trx) => routeFresh(trx, deps, fresh, now, adoptBy));
+    result.adopted = adopted;
     result.done.push(...done);
     result.failed.push(...failed);
     result.rest = mergeInClaimOrder(result.rest, routedBefore);
@@ -94,6 +99,7 @@ async function routeFresh(
   deps: ProcessDeps,
   fresh: Fresh[],
   now: Date,
+  adoptBy: string | undefined,
 ) {
   const done: BatchResult['done'] = [];
   const failed: BatchResult['failed'] = [];
@@ -107,6 +113,7 @@ async function routeFresh(
     writes: [],
     now,
     done: [],
+    ...(adoptBy ? { adoptBy } : {}),
   };
 
   const present = fresh.filter((f): f is Fresh & { lead: Lead } => f.lead !== null);
@@ -161,7 +168,7 @@ async function routeFresh(
       if (deps.router.shadow) shadows.push({ leadId, decisionId, lead: f.lead, before: before! });
     }
   }
-  if (batch.done.length > 0) await writeBatch(trx, batch);
+  const adopted = batch.done.length > 0 ? await writeBatch(trx, batch) : [];
   // Shadow decisions reference the live ones (foreign key), so they are stored after them.
   for (const s of shadows)
     await recordShadowDecision(trx, {
@@ -172,7 +179,7 @@ async function routeFresh(
       state: s.before,
       shadow: deps.router.shadow!,
     });
-  return { done, failed, routedBefore };
+  return { done, failed, routedBefore, adopted };
 }
 
 function mergeInClaimOrder(a: InboxRow[], b: InboxRow[]): InboxRow[] {

@@ -52,7 +52,23 @@ export interface OutboxRunnerOptions {
   onParked?: (row: CrmWriteRow, error: Error) => Promise<void> | void;
 }
 
-export interface OutboxRunner {
+/**
+ * The in-process handoff from the inbox worker: when this runner has nothing in hand, the worker
+ * inserts a batch's CRM writes already locked by it (in_flight, attempts 1 — exactly what a claim
+ * would have made of them) and hands the committed rows over, so the lead's writes start without
+ * a claim statement and its commit in between. A busy runner is not handed anything: the rows
+ * are inserted pending and any instance may claim them. Rows handed to a runner that stopped, or
+ * whose round failed, are handed back to pending like any claim of its own.
+ */
+export interface CrmWriteAdopter {
+  readonly runnerId: string;
+  /** True when the runner is running with nothing in hand or queued. */
+  ready(): boolean;
+  /** Committed rows locked by `runnerId`, to perform in its next round. */
+  adopt(rows: CrmWriteRow[]): void;
+}
+
+export interface OutboxRunner extends CrmWriteAdopter {
   readonly workerId: string;
   /** `write:done` (row, result), `write:failed` (row, error, status), `idle`. */
   readonly events: EventEmitter;
@@ -120,6 +136,8 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   const staleLockSeconds = opts.staleLockSeconds ?? 300;
   const events = new EventEmitter();
+  /** Rows handed over by the worker (CrmWriteAdopter), performed by the next round. */
+  const adopted: CrmWriteRow[] = [];
   /** Records a round's successes in one statement, then logs and announces each. */
   async function succeedAll(
     ok: Array<{ row: CrmWriteRow; result: unknown }>,
@@ -222,7 +240,10 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
   }
 
   async function round(loop: ClaimLoopControl): Promise<number> {
-    const rows = await claimCrmWrites(db, workerId, opts.crm.system, batchSize);
+    const handed = adopted.splice(0);
+    const rows = handed.length
+      ? handed
+      : await claimCrmWrites(db, workerId, opts.crm.system, batchSize);
     const ok: Array<{ row: CrmWriteRow; result: unknown }> = [];
     const routing: Array<{ row: CrmWriteRow; write: RoutingWrite }> = [];
     for (const row of rows) {
@@ -268,11 +289,32 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
     batchSize,
     pollIntervalMs,
     round,
-    releaseMine: () => releaseCrmWrites(db, workerId),
+    releaseMine: () => {
+      adopted.length = 0; // they are among the rows handed back
+      return releaseCrmWrites(db, workerId);
+    },
     resetStale: () => resetStaleCrmWrites(db, staleLockSeconds),
     listen: (onNotify) => opts.handle.listen(CRM_WRITES_CHANNEL, onNotify),
     onIdle: () => events.emit('idle'),
   });
 
-  return { workerId, events, ...loop };
+  return {
+    workerId,
+    runnerId: workerId,
+    events,
+    ...loop,
+    ready: () => loop.idle() && adopted.length === 0,
+    adopt(rows) {
+      if (rows.length === 0) return;
+      if (!loop.running()) {
+        // Stopped between the worker's check and its commit: hand them back at once.
+        releaseCrmWrites(db, workerId).catch((err: unknown) =>
+          log.warn({ err: String(err) }, 'could not hand back CRM writes; the sweep will'),
+        );
+        return;
+      }
+      adopted.push(...rows);
+      loop.nudge();
+    },
+  };
 }
