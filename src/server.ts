@@ -222,7 +222,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         await Promise.all([
           worker.stop(env.SHUTDOWN_TIMEOUT_MS),
           poller.stop({ deadlineMs: env.SHUTDOWN_TIMEOUT_MS }),
-          engagementPoll.stop(),
+          engagementPoll.stop(env.SHUTDOWN_TIMEOUT_MS),
         ]);
         await outbox.stop(env.SHUTDOWN_TIMEOUT_MS); // last: the worker may still have queued writes
         await handle.close();

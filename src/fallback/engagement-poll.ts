@@ -51,8 +51,11 @@ export interface EngagementPoll {
   start(): void;
   /** Claims one batch, reads and cancels; resolves to the number of leads read. */
   runOnce(): Promise<number>;
-  /** Stops ticking and waits for the round in hand. */
-  stop(): Promise<void>;
+  /**
+   * Stops ticking and starting reads, and waits for the reads in flight up to `deadlineMs`
+   * (default 10 s). Leads it claimed but did not read are read at their next interval.
+   */
+  stop(deadlineMs?: number): Promise<void>;
 }
 
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
@@ -112,6 +115,7 @@ export function createEngagementPoll(opts: EngagementPollOptions): EngagementPol
   let timer: NodeJS.Timeout | null = null;
   let round: Promise<unknown> | null = null;
   let stopped = true;
+  let stopping = false;
 
   async function check(lead: PolledLead): Promise<void> {
     try {
@@ -141,7 +145,7 @@ export function createEngagementPoll(opts: EngagementPollOptions): EngagementPol
   }
 
   async function runOnce(): Promise<number> {
-    if (opts.intervalMs <= 0) return 0;
+    if (opts.intervalMs <= 0 || stopping) return 0;
     const leads = await claimLeadsForEngagement(opts.db, {
       now: opts.clock.now(),
       intervalMs: opts.intervalMs,
@@ -151,7 +155,7 @@ export function createEngagementPoll(opts: EngagementPollOptions): EngagementPol
     emit({ type: 'claimed', count: leads.length });
     let next = 0;
     const lane = async () => {
-      while (next < leads.length) await check(leads[next++]!);
+      while (next < leads.length && !stopping) await check(leads[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, leads.length) }, lane));
     return leads.length;
@@ -175,14 +179,18 @@ export function createEngagementPoll(opts: EngagementPollOptions): EngagementPol
     start() {
       if (opts.intervalMs <= 0 || !stopped) return;
       stopped = false;
+      stopping = false;
       schedule();
     },
     runOnce,
-    async stop() {
+    async stop(deadlineMs = 10_000) {
       stopped = true;
+      stopping = true;
       if (timer) clearTimeout(timer);
       timer = null;
-      await round;
+      if (!round) return;
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
+      await Promise.race([round, deadline]);
     },
   };
 }

@@ -201,6 +201,24 @@ describe('engagement poll', () => {
     ]);
   });
 
+  it('stop() lets the read in flight finish and starts no more', async () => {
+    for (let i = 0; i < 4; i++) await pendingLead({});
+    const poll = createEngagementPoll({
+      db: t.db,
+      clock,
+      crm,
+      intervalMs: INTERVAL,
+      concurrency: 1,
+    });
+    hs.delayMs = 50; // the CRM answers slowly
+    const round = poll.runOnce();
+    while (contactReads() === 0) await new Promise((r) => setImmediate(r));
+    await poll.stop(5_000);
+    expect(await round).toBe(4); // claimed…
+    expect(contactReads()).toBe(1); // …but only the read in flight was made
+    expect(await poll.runOnce()).toBe(0);
+  });
+
   it('ENGAGEMENT_POLL_MS=0 disables it', async () => {
     await pendingLead({ hs_sales_email_last_replied: after(MIN) });
     const poll = createEngagementPoll({ db: t.db, clock, crm, intervalMs: 0 });
