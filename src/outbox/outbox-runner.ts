@@ -192,6 +192,7 @@ export function createOutboxRunner(opts: OutboxRunnerOptions): OutboxRunner {
       status = await failCrmWrite(db, row.id, workerId, errorLine(err), {
         permanent,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        quotaWait: err instanceof CrmError && err.code === 'CRM.QUOTA_EXHAUSTED',
       });
     } catch (e) {
       loop.markDirty(); // handed back before the next claim

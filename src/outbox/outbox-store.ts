@@ -69,6 +69,13 @@ export interface FailOptions {
   permanent: boolean;
   /** Wait at least this long (Retry-After, a spent quota window). */
   retryAfterMs?: number;
+  /**
+   * The CRM's API quota is spent (HubSpot's daily limit, Salesforce's 24 h allowance): wait for it
+   * and never park for it, however many attempts that takes. Quotas refill by themselves; parking
+   * would need a person to retry rows that only had to wait (10 attempts of a 5-minute hold
+   * parked them after a few hours).
+   */
+  quotaWait?: boolean;
 }
 
 /**
@@ -85,7 +92,8 @@ export async function failCrmWrite(
   const waitMs = Math.max(0, Math.round(opts.retryAfterMs ?? 0));
   const r = await sql<{ status: 'pending' | 'parked' }>`
     update crm_writes set
-      status = case when ${opts.permanent}::boolean or attempts >= max_attempts then 'parked' else 'pending' end,
+      status = case when ${opts.permanent}::boolean
+        or (attempts >= max_attempts and not ${opts.quotaWait ?? false}::boolean) then 'parked' else 'pending' end,
       run_at = greatest(now(), run_at) + greatest(
         make_interval(secs => least(exp(least(attempts, 10)), 3600)),
         make_interval(secs => ${waitMs}::float8 / 1000)),

@@ -204,6 +204,38 @@ describe('CRM outbox runner', () => {
     expect(hs.tasks.size).toBe(1);
   });
 
+  it('a spent daily quota waits past max_attempts instead of parking, then writes once', async () => {
+    const q = await queue();
+    await sql`update crm_writes set max_attempts = 2 where id = ${q.id}`.execute(tdb.db);
+    let quotaSpent = true;
+    hs.fault = () =>
+      quotaSpent
+        ? {
+            status: 429,
+            body: {
+              status: 'error',
+              message: 'You have reached your daily limit.',
+              errorType: 'RATE_LIMIT',
+              policyName: 'DAILY',
+            },
+          }
+        : undefined;
+    const runner = createOutboxRunner({ handle: tdb, crm });
+    for (let i = 0; i < 4; i++) {
+      await runner.drain();
+      const row = await rowOf(q.id);
+      expect(row).toMatchObject({ status: 'pending', attempts: i + 1 });
+      expect(row.last_error).toMatch(/^CRM\.QUOTA_EXHAUSTED/);
+      await sql`update crm_writes set run_at = now() - interval '1 second' where id = ${q.id}`.execute(
+        tdb.db,
+      );
+    }
+    quotaSpent = false;
+    await runner.drain();
+    expect(await rowOf(q.id)).toMatchObject({ status: 'done', attempts: 5 });
+    expect(hs.tasks.size).toBe(1);
+  });
+
   it('a malformed payload parks with a readable message and no CRM call', async () => {
     const q = await queue({ payload: { key: 'x', lead: { system: 'hubspot', id: '1' } } });
     await createOutboxRunner({ handle: tdb, crm }).drain();
