@@ -1,13 +1,13 @@
 /**
  * The SQL of a routed batch (src/intake/process-batch.ts): the same rows the single-event path
  * writes (src/intake/decision-store.ts, timer-store.ts, inbox-store.ts), written for a whole
- * claimed batch in three statements: store the leads, read what deciding needs (who was routed
- * before, the pool counters, decision ids), write everything decided. Measured on this machine's
- * PostgreSQL 15: the single path costs about 11 round trips and one commit per event
- * (6.4 ms/event for 600 events); one transaction per batch is the difference between a 100-event
- * webhook costing one commit and a hundred, and between a lone lead's 11 round trips and 5.
+ * claimed batch in two statements, each atomic on its own: store the leads and read what
+ * deciding needs (who was routed before, the pool counters, decision ids); then write everything
+ * decided. Measured on this machine's PostgreSQL 15: the single path costs about 11 round trips
+ * and one commit per event (6.4 ms/event for 600 events); the batch is two round trips however
+ * many events it holds.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CrmWriteRow, Database } from '../db/schema.ts';
 import { json } from '../db/database.ts';
 import type { Decision, PoolIncrement, RoutingState } from '../routing/decision.ts';
@@ -21,23 +21,41 @@ import {
   type PoolCountRow,
 } from './decision-store.ts';
 
-type Trx = Transaction<Database>;
+/** A statement here is atomic on its own: a pool connection in autocommit, or a transaction. */
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface BatchSnapshot {
+  /** The batch's lead ids, in input order. */
+  leadIds: string[];
+  /** Leads of the batch with a decision already (a second creation event: not routed again). */
+  routedBefore: Set<string>;
+  /** Pool counters, as readRoutingState reads them. */
+  state: RoutingState;
+  /** Decision ids drawn from the table's sequence, one per lead that may be routed. */
+  decisionIds: string[];
+}
 
 /**
- * Stores (or refreshes) every lead of the batch; returns their ids in input order. `items` must
- * be distinct leads (one ON CONFLICT statement cannot touch a row twice).
+ * Stores (or refreshes) every lead of the batch and reads everything deciding needs — which
+ * leads were routed before, the pool counters, decision ids — in one statement. `items` must be
+ * distinct leads (one ON CONFLICT statement cannot touch a row twice).
+ *
+ * The routed-before check reads the statement's snapshot: a worker routing the same lead at this
+ * moment is not seen. The unique index decisions_one_route_per_lead (migration 0007) settles that
+ * race at writeBatch: the later of the two fails as a whole and its events go the single-event
+ * path, which finds the committed decision (the two-workers test, 1,000 leads x 2 events).
  */
-export async function upsertLeads(
-  trx: Trx,
+export async function upsertLeadsAndSnapshot(
+  db: Db,
   items: Array<{ ref: LeadCrmRef; lead: Lead }>,
-): Promise<string[]> {
+): Promise<BatchSnapshot> {
   const values = sql.join(
     items.map(
       ({ ref, lead }, i) =>
         sql`(${i}::int, ${ref.system}, ${ref.object}, ${ref.id}, ${ref.tenant ?? ''}, ${json(lead)}::jsonb)`,
     ),
   );
-  const up = await sql<{ ord: number; id: string }>`
+  const r = await sql<{ leads: unknown; routed: unknown; pools: unknown; ids: unknown }>`
     with input (ord, crm_system, crm_object, crm_id, tenant, lead) as (values ${values}),
     up as (
       insert into leads (crm_system, crm_object, crm_id, tenant, lead)
@@ -49,39 +67,19 @@ export async function upsertLeads(
       do update set lead = excluded.lead, updated_at = now()
       returning id, crm_system, tenant, crm_id
     )
-    select input.ord, up.id::text as id
-    from input join up using (crm_system, tenant, crm_id)`.execute(trx);
-  const out: string[] = new Array(items.length);
-  for (const row of up.rows) out[Number(row.ord)] = String(row.id);
-  return out;
-}
-
-export interface BatchSnapshot {
-  /** Leads of the batch with a decision already (a second creation event: not routed again). */
-  routedBefore: Set<string>;
-  /** Pool counters, as readRoutingState reads them. */
-  state: RoutingState;
-  /** Decision ids drawn from the table's sequence, one per lead that may be routed. */
-  decisionIds: string[];
-}
-
-/**
- * Everything deciding needs, in one round trip. It must run as a statement of its own after
- * `upsertLeads`: that statement locks each lead row until commit, so a second worker routing the
- * same lead waits on it, and only a statement that starts after the wait sees the other worker's
- * committed decision. Folded into the upsert's statement, the check would read the snapshot from
- * before the wait and route the lead twice (the two-workers test caught 7 of 1,000).
- */
-export async function readBatchSnapshot(trx: Trx, leadIds: string[]): Promise<BatchSnapshot> {
-  const r = await sql<{ routed: unknown; pools: unknown; ids: unknown }>`
     select
-      (select coalesce(json_agg(distinct lead_id::text), '[]'::json) from decisions
-        where lead_id in (${sql.join(leadIds.map((id) => sql`${id}::bigint`))})) as routed,
+      (select json_agg(json_build_array(input.ord, up.id::text))
+        from input join up using (crm_system, tenant, crm_id)) as leads,
+      (select coalesce(json_agg(distinct d.lead_id::text), '[]'::json)
+        from decisions d join up on d.lead_id = up.id) as routed,
       (select coalesce(json_agg(p), '[]'::json) from (${POOL_STATE_SQL}) p) as pools,
       (select coalesce(json_agg(nextval(pg_get_serial_sequence('decisions', 'id'))::text), '[]'::json)
-        from generate_series(1, ${leadIds.length}::int)) as ids`.execute(trx);
+        from generate_series(1, ${items.length}::int)) as ids`.execute(db);
   const row = r.rows[0]!;
+  const leadIds: string[] = new Array(items.length);
+  for (const [ord, id] of parsed<Array<[number, string]>>(row.leads)) leadIds[ord] = id;
   return {
+    leadIds,
     routedBefore: new Set(parsed<string[]>(row.routed)),
     state: routingStateFromRows(parsed<PoolCountRow[]>(row.pools)),
     decisionIds: parsed<string[]>(row.ids),
@@ -129,8 +127,8 @@ export function poolUpserts(incs: PoolIncrement[]) {
 }
 
 /** Applies increments on their own (tests compare this with incrementPool one by one). */
-export async function incrementPools(trx: Trx, incs: PoolIncrement[]): Promise<void> {
-  for (const upsert of poolUpserts(incs)) await upsert.execute(trx);
+export async function incrementPools(db: Db, incs: PoolIncrement[]): Promise<void> {
+  for (const upsert of poolUpserts(incs)) await upsert.execute(db);
 }
 
 function countBy(keys: string[]): Map<string, number> {
@@ -166,10 +164,12 @@ export interface BatchWrite {
  * Everything a batch decided, in one statement of data-modifying CTEs: the decisions, the pool
  * counter bumps, the outbox rows, the fallback timers, the inbox completions, and the NOTIFYs
  * for other instances' runners and pollers (delivered at commit). Foreign keys to the decisions
- * are checked at the end of the statement, after every CTE ran. Throws when an inbox event is no
- * longer locked by this worker: the transaction must roll back, another worker has it.
+ * are checked at the end of the statement, after every CTE ran. All or nothing: it fails as a
+ * whole when another worker committed a `route` decision for one of the leads meanwhile (unique
+ * index), and throws when an inbox event is no longer locked by this worker (another worker has
+ * it), so nothing of the batch is written.
  */
-export async function writeBatch(trx: Trx, b: BatchWrite): Promise<CrmWriteRow[]> {
+export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> {
   const ctes = [];
   if (b.decisions.length)
     ctes.push(sql`d as (
@@ -235,7 +235,11 @@ export async function writeBatch(trx: Trx, b: BatchWrite): Promise<CrmWriteRow[]
     sql`(select count(*) from (select pg_notify(${channel}, '') from (select 1 from ${sql.raw(cte)} limit 1) one) n)`;
   const r = await sql<{ completed: string; adopted?: unknown }>`
     with ${sql.join(ctes, sql`, `)}
-    select (select count(*) from i) as completed
+    select (select count(*) from i) as completed,
+      -- Fails the statement (so nothing of it is written) when an event's lock was lost; the
+      -- cast of text to int only runs, and raises, when the count is short.
+      case when (select count(*) from i) <> ${b.done.length}::bigint
+        then (${LOCK_LOST}::text || (select count(*) from i))::int end as lock_check
       ${
         b.writes.length === 0
           ? sql``
@@ -243,8 +247,14 @@ export async function writeBatch(trx: Trx, b: BatchWrite): Promise<CrmWriteRow[]
             ? sql`, (select coalesce(json_agg(w), '[]'::json) from w) as adopted`
             : sql`, ${notify(CRM_WRITES_CHANNEL, 'w')} as nw`
       }
-      ${timerRows.length ? sql`, ${notify(TIMERS_CHANNEL, 't')} as nt` : sql``}`.execute(trx);
+      ${timerRows.length ? sql`, ${notify(TIMERS_CHANNEL, 't')} as nt` : sql``}`
+    .execute(db)
+    .catch((err: unknown) => {
+      const m = /inbox lock lost, completed (\d+)/.exec(String((err as Error)?.message));
+      throw m ? new InboxLockLostError(b.done.length - Number(m[1]), b.workerId) : err;
+    });
   const completed = Number(r.rows[0]?.completed ?? 0);
+  // Belt and braces: the statement above cannot succeed short.
   if (completed !== b.done.length)
     throw new InboxLockLostError(b.done.length - completed, b.workerId);
   const adopted = r.rows[0]?.adopted;
@@ -268,6 +278,8 @@ function crmWriteRow(j: JsonRow): CrmWriteRow {
     done_at: at(j.done_at),
   };
 }
+
+const LOCK_LOST = 'inbox lock lost, completed ';
 
 export class InboxLockLostError extends Error {
   readonly code = 'INBOX.LOCK_LOST';

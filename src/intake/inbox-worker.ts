@@ -113,7 +113,7 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
     if (batch.batchError)
       log.warn(
         { err: batch.batchError, events: rows.length },
-        'batch transaction failed; processing its events one by one',
+        'batch write failed as a whole; processing its events one by one',
       );
     for (const d of batch.done) {
       if (d.out.outcome === 'routed') queued = true;

@@ -1,27 +1,28 @@
 /**
- * A claimed batch of new-lead events → routed, in one transaction. It does what
+ * A claimed batch of new-lead events → routed, in two statements. It does what
  * processInboxEvent does for one `route` event (store the lead, decide, bump the pool, queue the
  * CRM write, schedule the timers, complete the event) for every fresh lead of the batch at once:
- * one commit and five statements per batch (begin, leads, snapshot, writes, commit) instead of
- * a commit and about eleven statements per event. Decisions are made in claim order on one snapshot of the pool counters,
+ * one statement stores the leads and reads the snapshot, one writes everything decided (each
+ * atomic on its own; src/intake/batch-store.ts), instead of a transaction of about eleven
+ * statements per event. Decisions are made in claim order on one snapshot of the pool counters,
  * each pick applied to the snapshot before the next (applyPoolIncrement), so a batch deals a pool
  * exactly as one-by-one routing would.
  *
  * What it does not take, it hands back in `rest` for the single-event path, in claim order:
  * re-routes and engagement events, a second event for a lead already in the batch, and leads
  * routed before (a redelivered creation: the single path records it as a duplicate). If the
- * batch transaction fails as a whole, every event it took goes back to `rest` too, so one bad
- * event costs its neighbours a slower path, never their routing.
+ * batch's write fails as a whole (a lead routed by another worker meanwhile, a lost lock), every
+ * event it took goes back to `rest` too, so one bad event costs its neighbours a slower path,
+ * never their routing. Shadow decisions (SHADOW_CONFIG) are recorded after the live ones commit.
  */
-import type { Transaction } from 'kysely';
-import type { CrmWriteRow, Database, InboxRow } from '../db/schema.ts';
+import type { CrmWriteRow, InboxRow } from '../db/schema.ts';
 import type { Decision, RoutingState } from '../routing/decision.ts';
 import type { Lead } from '../routing/lead.ts';
 import { applyPoolIncrement } from '../routing/pool.ts';
 import { recordShadowDecision } from '../revops/shadow-store.ts';
 import type { LeadEventPayload } from './inbox-payload.ts';
 import { buildRoutingWrite } from './decision-store.ts';
-import { readBatchSnapshot, upsertLeads, writeBatch, type BatchWrite } from './batch-store.ts';
+import { upsertLeadsAndSnapshot, writeBatch, type BatchWrite } from './batch-store.ts';
 import {
   enrich,
   leadRefKey,
@@ -37,7 +38,7 @@ export interface BatchResult {
   failed: Array<{ row: InboxRow; err: unknown }>;
   /** Events for the single-event path, in claim order. */
   rest: InboxRow[];
-  /** The batch transaction failed as a whole (its events are in `rest`). */
+  /** The batch's write failed as a whole (its events are in `rest`). */
   batchError?: unknown;
   /** CRM writes inserted already claimed by `adoptBy` (committed), for that runner to perform. */
   adopted: CrmWriteRow[];
@@ -77,9 +78,7 @@ export async function processBatch(
 
   const now = deps.clock.now();
   try {
-    const { done, failed, routedBefore, adopted } = await deps.db
-      .transaction()
-      .execute((trx) => routeFresh(trx, deps, fresh, now, adoptBy));
+    const { done, failed, routedBefore, adopted } = await routeFresh(deps, fresh, now, adoptBy);
     result.adopted = adopted;
     result.done.push(...done);
     result.failed.push(...failed);
@@ -95,7 +94,6 @@ export async function processBatch(
 }
 
 async function routeFresh(
-  trx: Transaction<Database>,
   deps: ProcessDeps,
   fresh: Fresh[],
   now: Date,
@@ -124,11 +122,11 @@ async function routeFresh(
     }
 
   if (present.length > 0) {
-    const leadIds = await upsertLeads(
-      trx,
+    const snap = await upsertLeadsAndSnapshot(
+      deps.db,
       present.map((f) => ({ ref: f.payload.ref, lead: f.lead })),
     );
-    const snap = await readBatchSnapshot(trx, leadIds);
+    const leadIds = snap.leadIds;
     const state = snap.state;
     let nextId = 0;
     for (const [i, f] of present.entries()) {
@@ -168,10 +166,10 @@ async function routeFresh(
       if (deps.router.shadow) shadows.push({ leadId, decisionId, lead: f.lead, before: before! });
     }
   }
-  const adopted = batch.done.length > 0 ? await writeBatch(trx, batch) : [];
+  const adopted = batch.done.length > 0 ? await writeBatch(deps.db, batch) : [];
   // Shadow decisions reference the live ones (foreign key), so they are stored after them.
   for (const s of shadows)
-    await recordShadowDecision(trx, {
+    await recordShadowDecision(deps.db, {
       leadId: s.leadId,
       decisionId: s.decisionId,
       lead: { ...s.lead, id: s.leadId },

@@ -211,6 +211,21 @@ describe('routing a claimed batch in one transaction', () => {
     expect(decisions.rows[0]!.n).toBe('0');
   });
 
+  it('the database itself refuses a second route decision for a lead (two workers racing)', async () => {
+    const lead = await sql<{ id: string }>`
+      insert into leads (crm_system, crm_object, crm_id, tenant, lead)
+      values ('hubspot', 'contact', 'race-1', '42', '{}') returning id::text as id`.execute(tdb.db);
+    const leadId = lead.rows[0]!.id;
+    const decide = (reason: string) =>
+      sql`
+      insert into decisions (lead_id, reason, config_hash, lead_type, handler_id, decided_at, decision)
+      values (${leadId}::bigint, ${reason}, 'h', 't', 'dana', now(), '{}')`.execute(tdb.db);
+    await decide('route');
+    await expect(decide('route')).rejects.toThrow(/decisions_one_route_per_lead/);
+    await decide('reroute'); // a fallback's reassignment is a decision of another kind
+    await decide('reroute');
+  });
+
   it('applies many increments in one statement per member exactly as one by one', async () => {
     const seq: PoolIncrement[] = [
       { pool: 'pa', member: 'm1', day: '2026-11-30', week: '2026-W49' },
