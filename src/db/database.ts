@@ -61,6 +61,12 @@ function openPostgres(opts: {
   });
   // An idle client losing its connection emits 'error' on the pool; unhandled, it kills the process.
   pool.on('error', (err) => opts.onError?.(err));
+  // So does a client that is checked out with no query running when the server goes away (inside
+  // a transaction, between two statements): the pool only listens to idle ones. The Postgres-
+  // restart reliability run died on exactly that (57P01, "terminating connection due to
+  // administrator command"). The operation in hand fails at its next statement and retries; the
+  // broken client is not queryable any more, so the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const listeners = new Set<() => Promise<void>>();
   return {
