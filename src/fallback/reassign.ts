@@ -27,7 +27,8 @@ import type { LeadTypeData } from '../routing/config-schema.ts';
 import { computeSla } from '../routing/sla.ts';
 import { resolveFallbackPlan } from '../routing/fallback-plan.ts';
 import { decideTimingAndTouch } from '../routing/lead-type-parts.ts';
-import { pickCatalogEntry, type CatalogEntry } from '../routing/catalog.ts';
+import { pickCatalogEntry } from '../routing/catalog.ts';
+import { catalogRef } from '../routing/route.ts';
 import type { CatalogRef } from '../routing/first-touch.ts';
 
 export type ReassignTarget = Extract<FallbackAction, { reassign: unknown }>['reassign'];
@@ -174,16 +175,6 @@ export function planReassignment(input: ReassignInput): ReassignResult {
     },
   };
 }
-
-const catalogRef = (e: CatalogEntry | null): CatalogRef | null =>
-  e
-    ? {
-        id: e.id,
-        title: e.title,
-        ...(e.url !== undefined ? { url: e.url } : {}),
-        ...(e.summary !== undefined ? { summary: e.summary } : {}),
-      }
-    : null;
 
 /** The product line and case study route() would pick for this lead (they feed the first touch). */
 function catalogPicks(

@@ -22,7 +22,8 @@ export interface RouteOptions {
   render?: boolean;
 }
 
-const ref = (e: CatalogEntry | null): CatalogRef | null =>
+/** A catalog entry as a decision carries it (also used by fallback reassignments). */
+export const catalogRef = (e: CatalogEntry | null): CatalogRef | null =>
   e
     ? {
         id: e.id,
@@ -50,8 +51,8 @@ export function route(
   if (render) {
     const pl = pickCatalogEntry(config.productLines, c.ctx, 'product line');
     const cs = pickCatalogEntry(config.caseStudies, c.ctx, 'case study');
-    productLine = ref(pl.entry);
-    caseStudy = ref(cs.entry);
+    productLine = catalogRef(pl.entry);
+    caseStudy = catalogRef(cs.entry);
     for (const [pick, table] of [
       [pl, config.productLines],
       [cs, config.caseStudies],
