@@ -48,12 +48,18 @@ afterAll(async () => {
 beforeEach(async () => {
   await sql`truncate timers cascade`.execute(t.db);
   ({ leadId: lead, decisionId: d1 } = await seedLeadWithDecision(t.db, `store-${n++}`));
-  d2 = await seedDecision(t.db, lead, {
-    configHash: 'h',
-    leadType: 'strategic',
-    decidedAt: T0.toISOString(),
-    assignee: { via: 'backup', handlerId: 'marcus', name: 'Marcus', ownerIds: {} },
-  });
+  d2 = await seedDecision(
+    t.db,
+    lead,
+    {
+      configHash: 'h',
+      leadType: 'strategic',
+      decidedAt: T0.toISOString(),
+      assignee: { via: 'backup', handlerId: 'marcus', name: 'Marcus', ownerIds: {} },
+      // A second decision for a lead is a reassignment: one `route` decision per lead (0007).
+    },
+    'reroute',
+  );
 });
 
 const schedule = (leadId = lead, decisionId = d1) =>
