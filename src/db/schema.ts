@@ -84,6 +84,8 @@ export interface LeadEventsTable {
   value: string | null;
   occurred_at: Date | string;
   inbox_id: string | null;
+  /** Shows engagement (migration 0008); the SLA views count only these as a touch. */
+  engaged: Generated<boolean>;
   created_at: Timestamp;
 }
 

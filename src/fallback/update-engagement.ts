@@ -87,12 +87,12 @@ export async function recordUpdateEngagement(
   const recorded = result.changes.filter(worthRecording);
   if (recorded.length > 0)
     await sql`
-      insert into lead_events (lead_id, crm_system, tenant, crm_id, kind, property, value, occurred_at, inbox_id)
+      insert into lead_events (lead_id, crm_system, tenant, crm_id, kind, property, value, occurred_at, inbox_id, engaged)
       values ${sql.join(
         recorded.map(
           (c) => sql`(${input.leadId}, ${input.ref.system}, ${input.ref.tenant ?? ''},
             ${input.ref.id}, 'field_change', ${EVENT_PROPERTY[c.field]}, ${c.to},
-            ${occurredAt}::timestamptz, ${input.inboxId})`,
+            ${occurredAt}::timestamptz, ${input.inboxId}, ${c.signals.length > 0})`,
         ),
       )}`.execute(trx);
   const cancelled = result.signal

@@ -208,7 +208,7 @@ export async function listOpenSlas(db: Db, now: Date, limit: number): Promise<Op
     select l.lead_id::text, l.id::text as decision_id, l.lead_type, l.handler_id, l.handler_name,
            l.due, ld.lead->>'company' as company
     from latest l join leads ld on ld.id = l.lead_id
-    where not exists (select 1 from lead_events e where e.lead_id = l.lead_id and e.occurred_at >= l.decided_at)
+    where not exists (select 1 from lead_events e where e.lead_id = l.lead_id and e.engaged and e.occurred_at >= l.decided_at)
     order by l.due, l.lead_id
     limit ${limit}`.execute(db);
   return r.rows.map((x) => {

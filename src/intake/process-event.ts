@@ -200,6 +200,7 @@ async function recordEngagement(deps: ProcessDeps, row: InboxRow): Promise<Proce
   const p = row.payload as EngagementEventPayload;
   return deps.db.transaction().execute(async (trx) => {
     const lead = await findLead(trx, p.ref);
+    const signal = signalFromPropertyChange(p.ref.system, p.property, p.value, p.occurredAt);
     await trx
       .insertInto('lead_events')
       .values({
@@ -212,13 +213,11 @@ async function recordEngagement(deps: ProcessDeps, row: InboxRow): Promise<Proce
         value: p.value,
         occurred_at: p.occurredAt,
         inbox_id: row.id,
+        engaged: signal !== null,
       })
       .execute();
     // Engagement that arrives before a checkpoint cancels the checkpoints it makes pointless
     // (a reply, a booked meeting), in the same transaction as the record.
-    const signal = lead
-      ? signalFromPropertyChange(p.ref.system, p.property, p.value, p.occurredAt)
-      : null;
     if (lead && signal)
       await cancelForEngagement(trx, { leadId: lead, signal, now: deps.clock.now() });
     await completeInbox(trx, row, deps.workerId, { outcome: 'recorded', leadId: lead });

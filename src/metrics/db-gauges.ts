@@ -146,7 +146,7 @@ export function registerDbGauges(m: Metrics, deps: DbGaugeDeps): void {
           judged as (
             select l.lead_type,
                    case
-                     when exists (select 1 from lead_events e where e.lead_id = l.lead_id
+                     when exists (select 1 from lead_events e where e.lead_id = l.lead_id and e.engaged
                                   and e.occurred_at >= l.decided_at and e.occurred_at <= l.due) then 'met'
                      when l.due < ${ts(now)} then 'missed'
                      else 'open'
