@@ -19,6 +19,7 @@ import { evaluateCheckpoint } from './evaluate-checkpoint.ts';
 import type { FireTimer } from './poller.ts';
 import { incrementPool } from '../intake/pool-count-store.ts';
 import type { FallbackPlanner } from './reassign.ts';
+import { CRM_WRITES_CHANNEL } from '../outbox/outbox-store.ts';
 import {
   cancelTimers,
   completeTimer,
@@ -27,7 +28,6 @@ import {
   type Timer,
 } from './timer-store.ts';
 
-export const CRM_WRITES_CHANNEL = 'crm_writes';
 const INBOX_CHANNEL = 'inbox';
 
 export interface CheckpointFirerDeps {

@@ -7,7 +7,7 @@
  * which lets tests move time without sleeping. Instances are expected to run NTP-synced clocks;
  * skew between them only shifts when a timer is picked up, never whether it fires twice.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { PlannedCheckpoint } from '../routing/decision.ts';
 
 // Raw SQL means the table types of src/db/schema.ts are not needed here; any Kysely instance or
@@ -125,24 +125,42 @@ export async function scheduleTimers(trx: AnyDb, input: ScheduleTimersInput): Pr
   if (input.plan.length === 0) return 0;
   const since =
     input.now ?? new Date(Math.min(...input.plan.map((c) => new Date(c.dueUtc).getTime())));
+  const res = await sql<{ id: string }>`
+    ${insertTimers(timerValues({ ...input, since }))}
+    returning id`.execute(trx);
+  if (res.rows.length > 0) await sql`select pg_notify(${TIMERS_CHANNEL}, '')`.execute(trx);
+  return res.rows.length;
+}
+
+/**
+ * One timer row per checkpoint of a decision's plan, as `insertTimers` takes them (shared with
+ * the worker's batched routing, src/intake/batch-store.ts). Throws on a due time that is not one.
+ */
+export function timerValues(input: {
+  leadId: string;
+  decisionId: string;
+  plan: PlannedCheckpoint[];
+  configHash: string;
+  since: Date;
+  maxAttempts?: number;
+}): RawBuilder<unknown>[] {
   const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const rows = input.plan.map((cp) => {
+  return input.plan.map((cp) => {
     const runAt = new Date(cp.dueUtc);
     if (Number.isNaN(runAt.getTime()))
       throw new Error(
         `checkpoint ${cp.id} of decision ${input.decisionId} has an invalid due time "${cp.dueUtc}"`,
       );
     return sql`(${input.leadId}, ${input.decisionId}, ${cp.id}, ${timerKey(input.leadId, input.decisionId, cp.id)},
-      ${ts(runAt)}, ${maxAttempts}, ${input.configHash}, ${JSON.stringify(cp)}::jsonb, ${ts(since)})`;
+      ${ts(runAt)}, ${maxAttempts}, ${input.configHash}, ${JSON.stringify(cp)}::jsonb, ${ts(input.since)})`;
   });
-  const res = await sql<{ id: string }>`
-    insert into timers (lead_id, decision_id, checkpoint_id, key, run_at, max_attempts, config_hash, plan, since)
-    values ${sql.join(rows)}
-    on conflict (key) do nothing
-    returning id`.execute(trx);
-  if (res.rows.length > 0) await sql`select pg_notify(${TIMERS_CHANNEL}, '')`.execute(trx);
-  return res.rows.length;
 }
+
+/** The insert of `timerValues` rows, idempotent on `lead:decision:checkpoint`; add a RETURNING. */
+export const insertTimers = (rows: RawBuilder<unknown>[]) => sql`
+  insert into timers (lead_id, decision_id, checkpoint_id, key, run_at, max_attempts, config_hash, plan, since)
+  values ${sql.join(rows)}
+  on conflict (key) do nothing`;
 
 export const timerKey = (leadId: string, decisionId: string, checkpointId: string) =>
   `${leadId}:${decisionId}:${checkpointId}`;

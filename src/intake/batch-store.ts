@@ -10,16 +10,13 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CrmWriteRow, Database } from '../db/schema.ts';
 import { json } from '../db/database.ts';
-import type { Decision, PoolIncrement, RoutingState } from '../routing/decision.ts';
+import type { Decision, RoutingState } from '../routing/decision.ts';
+import { poolUpserts } from './pool-count-store.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import type { CrmSystem, RoutingWrite } from '../adapters/crm-port.ts';
-import { TIMERS_CHANNEL, timerKey, DEFAULT_MAX_ATTEMPTS } from '../fallback/timer-store.ts';
-import {
-  CRM_WRITES_CHANNEL,
-  POOL_STATE_SQL,
-  routingStateFromRows,
-  type PoolCountRow,
-} from './decision-store.ts';
+import { insertTimers, TIMERS_CHANNEL, timerValues } from '../fallback/timer-store.ts';
+import { CRM_WRITES_CHANNEL } from '../outbox/outbox-store.ts';
+import { POOL_STATE_SQL, routingStateFromRows, type PoolCountRow } from './decision-store.ts';
 
 /** A statement here is atomic on its own: a pool connection in autocommit, or a transaction. */
 type Db = Kysely<Database> | Transaction<Database>;
@@ -89,58 +86,10 @@ export async function upsertLeadsAndSnapshot(
 /** pg parses json columns; a driver that hands back text gets the same result. */
 const parsed = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
-/**
- * The pool counter upserts of a batch's increments, one per pool member (a statement may not
- * touch a row twice). Applying f(x) = max(x, rebase) + 1 n times composes to max(x + n, c) with
- * c = max over the i-th of n increments of (rebase_i + n − i + 1), so the sequential semantics of
- * incrementPool (and of applyPoolIncrement in the routing core) hold in one statement; day and
- * week rows add up.
- */
-export function poolUpserts(incs: PoolIncrement[]) {
-  const byMember = new Map<string, PoolIncrement[]>();
-  for (const inc of incs) {
-    const k = JSON.stringify([inc.pool, inc.member]);
-    byMember.set(k, [...(byMember.get(k) ?? []), inc]);
-  }
-  return [...byMember.values()].map((group) => {
-    const n = group.length;
-    let c = 0;
-    group.forEach((inc, i) => (c = Math.max(c, (inc.rebase ?? 0) + n - i)));
-    const { pool, member } = group[0]!;
-    const rows = [
-      sql`(${pool}, ${member}, 'total', '', ${Math.max(n, c)}::int)`,
-      ...[...countBy(group.map((g) => g.day))].map(
-        ([k, v]) => sql`(${pool}, ${member}, 'day', ${k}, ${v}::int)`,
-      ),
-      ...[...countBy(group.map((g) => g.week))].map(
-        ([k, v]) => sql`(${pool}, ${member}, 'week', ${k}, ${v}::int)`,
-      ),
-    ];
-    return sql`
-      insert into pool_counts (pool, member, period, period_key, count)
-      values ${sql.join(rows)}
-      on conflict (pool, member, period, period_key)
-      do update set updated_at = now(), count = case
-        when pool_counts.period = 'total' then greatest(pool_counts.count + ${n}::int, ${c}::int)
-        else pool_counts.count + excluded.count end`;
-  });
-}
-
-/** Applies increments on their own (tests compare this with incrementPool one by one). */
-export async function incrementPools(db: Db, incs: PoolIncrement[]): Promise<void> {
-  for (const upsert of poolUpserts(incs)) await upsert.execute(db);
-}
-
-function countBy(keys: string[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
-  return m;
-}
-
 export interface BatchWrite {
   workerId: string;
   crm: CrmSystem;
-  /** The decisions, with ids from readBatchSnapshot. */
+  /** The decisions, with ids from upsertLeadsAndSnapshot. */
   decisions: Array<{ id: string; leadId: string; inboxId: string; decision: Decision }>;
   /** The CRM writes, one per routed lead. */
   writes: Array<{ leadId: string; decisionId: string; step: string; write: RoutingWrite }>;
@@ -200,25 +149,16 @@ export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> 
       )}
       on conflict (key) do nothing
       returning *)`);
-  const since = b.now.toISOString();
   const timerRows = b.decisions.flatMap(({ id, leadId, decision }) =>
-    decision.fallbackPlan.map((cp) => {
-      const runAt = new Date(cp.dueUtc);
-      if (Number.isNaN(runAt.getTime()))
-        throw new Error(
-          `checkpoint ${cp.id} of decision ${id} has an invalid due time "${cp.dueUtc}"`,
-        );
-      return sql`(${leadId}::bigint, ${id}::bigint, ${cp.id}, ${timerKey(leadId, id, cp.id)},
-        ${runAt.toISOString()}::timestamptz, ${DEFAULT_MAX_ATTEMPTS}::int, ${decision.configHash},
-        ${JSON.stringify(cp)}::jsonb, ${since}::timestamptz)`;
+    timerValues({
+      leadId,
+      decisionId: id,
+      plan: decision.fallbackPlan,
+      configHash: decision.configHash,
+      since: b.now,
     }),
   );
-  if (timerRows.length)
-    ctes.push(sql`t as (
-      insert into timers (lead_id, decision_id, checkpoint_id, key, run_at, max_attempts, config_hash, plan, since)
-      values ${sql.join(timerRows)}
-      on conflict (key) do nothing
-      returning 1)`);
+  if (timerRows.length) ctes.push(sql`t as (${insertTimers(timerRows)} returning 1)`);
   ctes.push(sql`i as (
     update inbox set status = 'done', outcome = v.outcome, lead_id = v.lead_id,
       decision_id = v.decision_id, locked_at = null, locked_by = null, last_error = null,
@@ -233,9 +173,9 @@ export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> 
     returning 1)`);
   const notify = (channel: string, cte: string) =>
     sql`(select count(*) from (select pg_notify(${channel}, '') from (select 1 from ${sql.raw(cte)} limit 1) one) n)`;
-  const r = await sql<{ completed: string; adopted?: unknown }>`
+  const r = await sql<{ adopted?: unknown }>`
     with ${sql.join(ctes, sql`, `)}
-    select (select count(*) from i) as completed,
+    select
       -- Fails the statement (so nothing of it is written) when an event's lock was lost; the
       -- cast of text to int only runs, and raises, when the count is short.
       case when (select count(*) from i) <> ${b.done.length}::bigint
@@ -253,10 +193,6 @@ export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> 
       const m = /inbox lock lost, completed (\d+)/.exec(String((err as Error)?.message));
       throw m ? new InboxLockLostError(b.done.length - Number(m[1]), b.workerId) : err;
     });
-  const completed = Number(r.rows[0]?.completed ?? 0);
-  // Belt and braces: the statement above cannot succeed short.
-  if (completed !== b.done.length)
-    throw new InboxLockLostError(b.done.length - completed, b.workerId);
   const adopted = r.rows[0]?.adopted;
   return b.adoptBy && adopted ? parsed<JsonRow[]>(adopted).map(crmWriteRow) : [];
 }

@@ -10,13 +10,12 @@ import type { Decision, RoutingState } from '../routing/decision.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import type { CrmSystem, RoutingWrite } from '../adapters/crm-port.ts';
 import { formatDecision } from '../routing/trace-format.ts';
+import { CRM_WRITES_CHANNEL } from '../outbox/outbox-store.ts';
 
 // Shared with the fallback firer's reassignments: one definition of the counter upsert.
 export { incrementPool } from './pool-count-store.ts';
 
 type Trx = Transaction<Database>;
-
-export const CRM_WRITES_CHANNEL = 'crm_writes';
 
 /**
  * Inserts or refreshes the lead row and returns its id. On an existing row the upsert takes its
