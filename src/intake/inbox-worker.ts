@@ -115,6 +115,8 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
         { err: batch.batchError, events: rows.length },
         'batch write failed as a whole; processing its events one by one',
       );
+    for (const err of batch.shadowErrors ?? [])
+      log.warn({ err }, 'could not store a shadow decision; the live decision stands');
     for (const d of batch.done) {
       if (d.out.outcome === 'routed') queued = true;
       done(d.row, d.out);

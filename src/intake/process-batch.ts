@@ -42,6 +42,8 @@ export interface BatchResult {
   batchError?: unknown;
   /** CRM writes inserted already claimed by `adoptBy` (committed), for that runner to perform. */
   adopted: CrmWriteRow[];
+  /** Shadow decisions (SHADOW_CONFIG) that could not be stored; the live ones stand. */
+  shadowErrors?: unknown[];
 }
 
 interface Fresh {
@@ -77,19 +79,22 @@ export async function processBatch(
   if (fresh.length === 0) return result;
 
   const now = deps.clock.now();
+  let routed: Awaited<ReturnType<typeof routeFresh>>;
   try {
-    const { done, failed, routedBefore, adopted } = await routeFresh(deps, fresh, now, adoptBy);
-    result.adopted = adopted;
-    result.done.push(...done);
-    result.failed.push(...failed);
-    result.rest = mergeInClaimOrder(result.rest, routedBefore);
+    routed = await routeFresh(deps, fresh, now, adoptBy);
   } catch (err) {
     result.batchError = err;
     result.rest = mergeInClaimOrder(
       result.rest,
       fresh.map((f) => f.row),
     );
+    return result;
   }
+  result.adopted = routed.adopted;
+  result.done.push(...routed.done);
+  result.failed.push(...routed.failed);
+  result.rest = mergeInClaimOrder(result.rest, routed.routedBefore);
+  result.shadowErrors = await recordShadows(deps, now, routed.shadows);
   return result;
 }
 
@@ -167,7 +172,20 @@ async function routeFresh(
     }
   }
   const adopted = batch.done.length > 0 ? await writeBatch(deps.db, batch) : [];
-  // Shadow decisions reference the live ones (foreign key), so they are stored after them.
+  return { done, failed, routedBefore, adopted, shadows };
+}
+
+/**
+ * Shadow decisions reference the live ones (foreign key), so they are stored after the batch
+ * committed, each on its own. A failure here must not reach the live outcome: the batch is
+ * done, and treating it as failed would send committed events down the single path.
+ */
+async function recordShadows(
+  deps: ProcessDeps,
+  now: Date,
+  shadows: Array<{ leadId: string; decisionId: string; lead: Lead; before: RoutingState }>,
+): Promise<unknown[]> {
+  const errors: unknown[] = [];
   for (const s of shadows)
     await recordShadowDecision(deps.db, {
       leadId: s.leadId,
@@ -176,8 +194,8 @@ async function routeFresh(
       now,
       state: s.before,
       shadow: deps.router.shadow!,
-    });
-  return { done, failed, routedBefore, adopted };
+    }).catch((err: unknown) => errors.push(err));
+  return errors;
 }
 
 function mergeInClaimOrder(a: InboxRow[], b: InboxRow[]): InboxRow[] {
