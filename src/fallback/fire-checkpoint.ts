@@ -12,13 +12,14 @@
 import { sql } from 'kysely';
 import type { CrmPort, Engagement } from '../adapters/crm-port.ts';
 import type { Decision } from '../routing/decision.ts';
-import type { Lead, LeadCrmRef } from '../routing/lead.ts';
+import type { LeadCrmRef } from '../routing/lead.ts';
 import type { RoutingConfig } from '../routing/routing-config.ts';
 import { planActions, type PlannedEffects, type QueuedWrite } from './actions.ts';
 import { evaluateCheckpoint } from './evaluate-checkpoint.ts';
 import type { FireTimer } from './poller.ts';
 import { incrementPool } from '../intake/pool-count-store.ts';
 import type { FallbackPlanner } from './reassign.ts';
+import { loadLead } from './lead-context.ts';
 import { CRM_WRITES_CHANNEL } from '../outbox/outbox-store.ts';
 import {
   cancelTimers,
@@ -47,48 +48,6 @@ export class TimerLostError extends Error {
       `timer ${timer.id} (${timer.key}) was cancelled or claimed by another poller while firing; its actions were rolled back`,
     );
   }
-}
-
-interface LeadContext {
-  ref: LeadCrmRef;
-  lead: Lead;
-  decisions: Array<{ id: string; handlerId: string; decision: Decision }>;
-}
-
-async function loadLead(db: AnyDb, leadId: string): Promise<LeadContext | null> {
-  const { rows: leads } = await sql<{
-    crm_system: LeadCrmRef['system'];
-    crm_object: LeadCrmRef['object'];
-    crm_id: string;
-    tenant: string;
-    lead: Lead | string;
-  }>`select crm_system, crm_object, crm_id, tenant, lead from leads where id = ${leadId}`.execute(
-    db,
-  );
-  const row = leads[0];
-  if (!row) return null;
-  const { rows: decisions } = await sql<{
-    id: string | number;
-    handler_id: string;
-    decision: Decision | string;
-  }>`select id, handler_id, decision from decisions where lead_id = ${leadId} order by id`.execute(
-    db,
-  );
-  const parse = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
-  return {
-    ref: {
-      system: row.crm_system,
-      object: row.crm_object,
-      id: row.crm_id,
-      ...(row.tenant ? { tenant: row.tenant } : {}),
-    },
-    lead: parse(row.lead),
-    decisions: decisions.map((d) => ({
-      id: String(d.id),
-      handlerId: d.handler_id,
-      decision: parse(d.decision),
-    })),
-  };
 }
 
 export function createCheckpointFirer(deps: CheckpointFirerDeps): FireTimer {

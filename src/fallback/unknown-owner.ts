@@ -15,7 +15,6 @@ import type { CrmWriteRow, Database } from '../db/schema.ts';
 import type { CrmSystem, RoutingWrite } from '../adapters/crm-port.ts';
 import type { Clock } from '../clock.ts';
 import type { Decision } from '../routing/decision.ts';
-import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import type { RoutingConfig } from '../routing/routing-config.ts';
 import {
   buildRoutingWrite,
@@ -25,6 +24,7 @@ import {
 } from '../intake/decision-store.ts';
 import { planReassignment, type FallbackPlanner } from './reassign.ts';
 import { cancelTimers, scheduleTimers, type AnyDb } from './timer-store.ts';
+import { loadLead } from './lead-context.ts';
 
 export const UNKNOWN_OWNER = 'CRM.UNKNOWN_OWNER';
 
@@ -72,42 +72,20 @@ async function reassignFromUnknownOwner(
 ): Promise<UnknownOwnerOutcome> {
   const leadId = String(row.lead_id);
   // One lead, one change at a time (the inbox worker and the timer firer take the same lock).
-  const { rows: leads } = await sql<{
-    crm_system: LeadCrmRef['system'];
-    crm_object: LeadCrmRef['object'];
-    crm_id: string;
-    tenant: string;
-    lead: Lead | string;
-  }>`select crm_system, crm_object, crm_id, tenant, lead from leads where id = ${leadId} for update`.execute(
-    trx,
-  );
-  const lr = leads[0];
-  if (!lr) return { kind: 'ignored', reason: `lead ${leadId} does not exist` };
-  const { rows: decisions } = await sql<{
-    id: string | number;
-    handler_id: string;
-    decision: Decision | string;
-  }>`select id, handler_id, decision from decisions where lead_id = ${leadId} order by id`.execute(
-    trx,
-  );
-  const latest = decisions.at(-1);
-  if (!latest || String(latest.id) !== String(row.decision_id))
+  const lc = await loadLead(trx, leadId, { forUpdate: true });
+  if (!lc) return { kind: 'ignored', reason: `lead ${leadId} does not exist` };
+  const latest = lc.decisions.at(-1);
+  if (!latest || latest.id !== String(row.decision_id))
     return {
       kind: 'ignored',
       reason: `decision ${row.decision_id} is no longer the lead's current decision`,
     };
-  const current = parse(latest.decision);
+  const current = latest.decision;
   const refused = current.assignee.handlerId;
   const ownerId = parse<RoutingWrite>(row.payload as RoutingWrite | string).ownerId;
-  const ref: LeadCrmRef = {
-    system: lr.crm_system,
-    object: lr.crm_object,
-    id: lr.crm_id,
-    ...(lr.tenant ? { tenant: lr.tenant } : {}),
-  };
-  const lead = parse(lr.lead);
+  const { ref, lead } = lc;
   const now = deps.clock.now();
-  const holders = [...new Set(decisions.map((d) => d.handler_id))];
+  const holders = [...new Set(lc.decisions.map((d) => d.handlerId))];
   const state = await readRoutingState(trx);
   const plan = planReassignment({
     config: deps.config(),
