@@ -61,6 +61,8 @@ export const EnvSchema = z.object({
   PGLITE_DIR: z.string().default('.switchboard/pglite'),
   /** Connections per instance when DATABASE_URL is set. */
   DATABASE_POOL_MAX: intIn(10, 1, 200),
+  /** Named prepared statements for repeated SQL (pg only); off behind PgBouncer < 1.21 in transaction mode. */
+  DATABASE_PREPARED_STATEMENTS: bool(true),
   ROUTING_CONFIG: z.string().default('config/routing.yaml'),
   /** Shadow mode: a second routing config decided alongside every live decision and only recorded (never written to the CRM). */
   SHADOW_CONFIG: optionalText,

@@ -88,6 +88,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       ? {
           url: env.DATABASE_URL,
           poolMax: env.DATABASE_POOL_MAX,
+          preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
           onError: (err) => log.warn({ err }, 'database connection error'),
         }
       : { dataDir: env.PGLITE_DIR },

@@ -14,6 +14,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { Database } from './schema.ts';
 import { SwitchboardError } from '../errors.ts';
+import { preparingPool } from './prepared-statements.ts';
 
 /** Raw access to one connection: multi-statement SQL (migrations) and advisory locks. */
 export interface RawSession {
@@ -35,7 +36,13 @@ export interface DatabaseHandle {
 }
 
 export type DatabaseOptions =
-  | { url: string; poolMax?: number; onError?: (err: Error) => void }
+  | {
+      url: string;
+      poolMax?: number;
+      onError?: (err: Error) => void;
+      /** Named prepared statements for repeated SQL (default true; src/db/prepared-statements.ts). */
+      preparedStatements?: boolean;
+    }
   /** `dataDir: null` opens an in-memory database (tests). */
   | { dataDir: string | null };
 
@@ -55,6 +62,7 @@ function openPostgres(opts: {
 }): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: opts.url,
+  preparedStatements?: boolean;
     max: opts.poolMax ?? 10,
     // A dead database must answer 503 quickly, not hang the webhook past HubSpot's 5 s timeout.
     connectionTimeoutMillis: 3000,
@@ -67,7 +75,11 @@ function openPostgres(opts: {
   // administrator command"). The operation in hand fails at its next statement and retries; the
   // broken client is not queryable any more, so the pool drops it on release.
   pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: opts.preparedStatements === false ? pool : preparingPool(pool),
+    }),
+  });
   const listeners = new Set<() => Promise<void>>();
   return {
     kind: 'pg',
