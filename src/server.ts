@@ -152,11 +152,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       // An idle outbox gets a routed batch's writes handed over, claim-free (outbox-runner.ts).
       outbox,
     });
-    attachWorkerMetrics(worker.events, metrics, {
-      db: handle.db,
-      clock,
-      onError: (err) => log.warn({ err }, 'metrics: decision labels unreadable'),
-    });
+    attachWorkerMetrics(worker.events, metrics, { clock });
     attachOutboxMetrics(outbox.events, metrics);
     const app = await buildApp({
       env,

@@ -24,6 +24,7 @@ import type { LeadEventPayload } from './inbox-payload.ts';
 import { buildRoutingWrite } from './decision-store.ts';
 import { upsertLeadsAndSnapshot, writeBatch, type BatchWrite } from './batch-store.ts';
 import {
+  decisionLabels,
   enrich,
   leadRefKey,
   type Prefetched,
@@ -167,7 +168,10 @@ async function routeFresh(
         }),
       });
       batch.done.push({ inboxId: f.row.id, outcome: 'routed', leadId, decisionId });
-      done.push({ row: f.row, out: { outcome: 'routed', leadId, decisionId } });
+      done.push({
+        row: f.row,
+        out: { outcome: 'routed', leadId, decisionId, labels: decisionLabels(decision, 'route') },
+      });
       if (deps.router.shadow) shadows.push({ leadId, decisionId, lead: f.lead, before: before! });
     }
   }

@@ -8,6 +8,7 @@ import type { Database, InboxRow } from '../db/schema.ts';
 import type { CrmPort } from '../adapters/crm-port.ts';
 import type { Clock } from '../clock.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
+import type { Decision } from '../routing/decision.ts';
 import { scheduleTimers } from '../fallback/timer-store.ts';
 import { cancelForEngagement, signalFromPropertyChange } from '../fallback/early-exit.ts';
 import { recordUpdateEngagement } from '../fallback/update-engagement.ts';
@@ -33,8 +34,25 @@ export interface ProcessDeps {
   workerId: string;
 }
 
+/** What a committed decision is counted by (metrics), so nothing has to read it back. */
+export interface DecisionLabels {
+  leadType: string;
+  handlerId: string;
+  via: string;
+  reason: 'route' | 'reroute';
+  startsSla: boolean;
+}
+
+export const decisionLabels = (d: Decision, reason: 'route' | 'reroute'): DecisionLabels => ({
+  leadType: d.leadType,
+  handlerId: d.assignee.handlerId,
+  via: d.assignee.via,
+  reason,
+  startsSla: d.sla !== null,
+});
+
 export type ProcessOutcome =
-  | { outcome: 'routed'; leadId: string; decisionId: string }
+  | { outcome: 'routed'; leadId: string; decisionId: string; labels: DecisionLabels }
   | { outcome: 'duplicate'; leadId: string; decisionId: string }
   | { outcome: 'gone' }
   | { outcome: 'recorded'; leadId: string | null };
@@ -122,7 +140,7 @@ export async function processInboxEvent(
       now,
     });
     await completeInbox(trx, row, deps.workerId, { outcome: 'routed', leadId, decisionId });
-    return { outcome: 'routed', leadId, decisionId };
+    return { outcome: 'routed', leadId, decisionId, labels: decisionLabels(decision, reason) };
   });
 }
 

@@ -4,8 +4,7 @@
  * at route() time, so a rolled-back transaction that is retried does not count twice.
  */
 import type { EventEmitter } from 'node:events';
-import type { Kysely } from 'kysely';
-import type { Database, InboxRow } from '../db/schema.ts';
+import type { InboxRow } from '../db/schema.ts';
 import type { Clock } from '../clock.ts';
 import type { PollerEvent } from '../fallback/poller.ts';
 import type { Router } from '../intake/router.ts';
@@ -13,36 +12,31 @@ import type { ProcessOutcome } from '../intake/process-event.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface WorkerMetricsDeps {
-  db: Kysely<Database>;
   clock: Clock;
-  onError?: (err: unknown) => void;
 }
 
 export interface WorkerMetricsHandle {
   detach(): void;
-  /** Resolves when every decision read started so far has been counted (tests, shutdown). */
-  settled(): Promise<void>;
 }
 
 /**
- * Listens to an inbox worker's `events` (`event:done`, `event:failed`). For a routed event it reads
- * the committed decision's labels (one primary-key read) and counts the decision, the SLA it
- * started and the receipt→decision delay.
+ * Listens to an inbox worker's `events` (`event:done`, `event:failed`). A routed event carries its
+ * decision's labels, so the decision, the SLA it started and the receipt→decision delay are
+ * counted without reading the decision back (that read was one statement and a parse of the whole
+ * trace per lead: ~0.1 ms of CPU per lead at 100 leads/s, November 2026).
  */
 export function attachWorkerMetrics(
   events: EventEmitter,
   m: Metrics,
   deps: WorkerMetricsDeps,
 ): WorkerMetricsHandle {
-  const pending = new Set<Promise<void>>();
   const onDone = (row: InboxRow, out: ProcessOutcome) => {
     if (out.outcome !== 'routed') return;
     const delay = (deps.clock.now().getTime() - new Date(row.received_at).getTime()) / 1000;
     m.receiptToDecisionSeconds.observe({ source: row.source }, Math.max(0, delay));
-    const p: Promise<void> = countDecision(m, deps.db, out.decisionId)
-      .catch((err: unknown) => deps.onError?.(err))
-      .finally(() => pending.delete(p));
-    pending.add(p);
+    const l = out.labels;
+    m.decisions.inc({ lead_type: l.leadType, handler: l.handlerId, via: l.via, reason: l.reason });
+    if (l.startsSla) m.slaStarted.inc({ lead_type: l.leadType });
   };
   const onFailed = (row: InboxRow, _err: unknown, status: string | null) => {
     m.inboxFailures.inc({ source: row.source, status: status ?? 'lost_lock' });
@@ -54,27 +48,7 @@ export function attachWorkerMetrics(
       events.off('event:done', onDone);
       events.off('event:failed', onFailed);
     },
-    async settled() {
-      await Promise.all([...pending]);
-    },
   };
-}
-
-async function countDecision(m: Metrics, db: Kysely<Database>, decisionId: string): Promise<void> {
-  const d = await db
-    .selectFrom('decisions')
-    .select(['lead_type', 'handler_id', 'reason', 'decision'])
-    .where('id', '=', decisionId)
-    .executeTakeFirst();
-  if (!d) return;
-  const decision = d.decision as { assignee?: { via?: string }; sla?: unknown };
-  m.decisions.inc({
-    lead_type: d.lead_type,
-    handler: d.handler_id,
-    via: decision.assignee?.via ?? 'unknown',
-    reason: d.reason,
-  });
-  if (decision.sla) m.slaStarted.inc({ lead_type: d.lead_type });
 }
 
 /** Wraps a Router so each route() call's CPU time is observed. Decisions are counted on commit. */
