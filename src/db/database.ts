@@ -28,8 +28,11 @@ export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   /** Runs `fn` on one dedicated connection (pg) or the only one (PGlite). */
   session<T>(fn: (s: RawSession) => Promise<T>): Promise<T>;
-  /** Calls `onNotify` on each NOTIFY on `channel` (and once after a reconnect); returns an unsubscribe. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify` with the payload of each NOTIFY on `channel`, and once with no payload after
+   * a (re)connect (anything may have been missed); returns an unsubscribe.
+   */
+  listen(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>>;
   /** Throws when the database does not answer `select 1`. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -59,10 +62,10 @@ function openPostgres(opts: {
   url: string;
   poolMax?: number;
   onError?: (err: Error) => void;
+  preparedStatements?: boolean;
 }): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: opts.url,
-  preparedStatements?: boolean;
     max: opts.poolMax ?? 10,
     // A dead database must answer 503 quickly, not hang the webhook past HubSpot's 5 s timeout.
     connectionTimeoutMillis: 3000,
@@ -125,7 +128,7 @@ function openPostgres(opts: {
 function listenWithReconnect(
   url: string,
   channel: string,
-  onNotify: () => void,
+  onNotify: (payload?: string) => void,
   onError?: (err: Error) => void,
 ): () => Promise<void> {
   let stopped = false;
@@ -137,7 +140,7 @@ function listenWithReconnect(
     const c = new pg.Client({ connectionString: url });
     client = c;
     c.on('notification', (m) => {
-      if (m.channel === channel) onNotify();
+      if (m.channel === channel) onNotify(m.payload);
     });
     c.on('error', (err) => onError?.(err));
     c.on('end', () => {
@@ -200,7 +203,7 @@ async function openPglite(dataDir: string | null): Promise<DatabaseHandle> {
       });
     },
     async listen(channel, onNotify) {
-      const unsub = await pglite.listen(channel, () => onNotify());
+      const unsub = await pglite.listen(channel, (payload) => onNotify(payload));
       return async () => {
         if (!closed) await unsub();
       };

@@ -21,9 +21,12 @@ import {
   type Timer,
 } from './timer-store.ts';
 
-/** Something that calls `onNotify` when another process scheduled timers (NOTIFY `timers`). */
+/**
+ * Something that calls `onNotify` when another process scheduled timers (NOTIFY `timers`), with
+ * the earliest new due time when the NOTIFY said (epoch ms), without it when unknown.
+ */
 export interface TimerListener {
-  start(onNotify: () => void): Promise<void>;
+  start(onNotify: (dueAtMs?: number) => void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -71,8 +74,11 @@ export interface PollerOptions {
 export interface Poller {
   readonly workerId: string;
   start(): Promise<void>;
-  /** Wake up now: new timers may be due (called on NOTIFY, or in-process after scheduling). */
-  nudge(): void;
+  /**
+   * New timers: wake by `dueAtMs` (epoch ms on the poller's clock), or now when it is not given.
+   * A poller already waking by then stays asleep (called on NOTIFY, or in-process).
+   */
+  nudge(dueAtMs?: number): void;
   /** Claims one batch and fires it; resolves to the number claimed. */
   runOnce(): Promise<number>;
   /** Runs batches until none are due. For tests, replays and the bench. */
@@ -103,6 +109,10 @@ export function createPoller(opts: PollerOptions): Poller {
   let sleeping: NodeJS.Timeout | null = null;
   let round: Promise<void> | null = null;
   let again = false;
+  /** When the sleeping timeout fires (clock ms); null when not sleeping. */
+  let wakeAt: number | null = null;
+  /** Earliest due time announced during a round, applied to the sleep that follows it. */
+  let pendingDue: number | null = null;
   let nextSweepAt = 0;
   const unstarted = new Set<string>();
 
@@ -175,8 +185,10 @@ export function createPoller(opts: PollerOptions): Poller {
 
   function schedule(ms: number): void {
     if (!running || stopping) return;
+    wakeAt = opts.clock.now().getTime() + ms;
     sleeping = setTimeout(() => {
       sleeping = null;
+      wakeAt = null;
       round = tick().finally(() => {
         round = null;
       });
@@ -187,6 +199,7 @@ export function createPoller(opts: PollerOptions): Poller {
     let delay = maxIdleMs;
     try {
       again = false;
+      pendingDue = null;
       await maybeSweep();
       const n = await runOnce();
       if (n >= batchSize || again) delay = 0;
@@ -202,6 +215,10 @@ export function createPoller(opts: PollerOptions): Poller {
       // A database hiccup: log and try again after the idle period rather than spin.
       emit({ type: 'error', error: err });
     }
+    if (pendingDue !== null) {
+      delay = Math.min(delay, Math.max(0, pendingDue - opts.clock.now().getTime()));
+      pendingDue = null;
+    }
     schedule(delay);
   }
 
@@ -211,16 +228,23 @@ export function createPoller(opts: PollerOptions): Poller {
       if (running) return;
       running = true;
       stopping = false;
-      await opts.listener?.start(() => this.nudge());
+      await opts.listener?.start((dueAtMs) => this.nudge(dueAtMs));
       schedule(0);
     },
-    nudge() {
+    nudge(dueAtMs?: number) {
       if (!running || stopping) return;
       if (sleeping) {
+        const wait = dueAtMs === undefined ? 0 : dueAtMs - opts.clock.now().getTime();
+        if (wakeAt !== null && wait > 0 && wakeAt <= dueAtMs!) return; // awake by then anyway
         clearTimeout(sleeping);
         sleeping = null;
-        schedule(0);
-      } else again = true; // mid-round: go again as soon as it ends
+        wakeAt = null;
+        schedule(Math.max(0, wait));
+      } else if (dueAtMs === undefined) {
+        again = true; // mid-round: go again as soon as it ends
+      } else {
+        pendingDue = Math.min(pendingDue ?? Infinity, dueAtMs);
+      }
     },
     runOnce,
     async drain() {
@@ -232,6 +256,7 @@ export function createPoller(opts: PollerOptions): Poller {
       stopping = true;
       if (sleeping) clearTimeout(sleeping);
       sleeping = null;
+      wakeAt = null;
       await opts.listener?.stop();
       if (round) {
         const deadline = new Promise<void>((resolve) => {

@@ -14,7 +14,12 @@ import type { Decision, RoutingState } from '../routing/decision.ts';
 import { poolUpserts } from './pool-count-store.ts';
 import type { Lead, LeadCrmRef } from '../routing/lead.ts';
 import type { CrmSystem, RoutingWrite } from '../adapters/crm-port.ts';
-import { insertTimers, TIMERS_CHANNEL, timerValues } from '../fallback/timer-store.ts';
+import {
+  insertTimers,
+  TIMERS_CHANNEL,
+  timersDuePayload,
+  timerValues,
+} from '../fallback/timer-store.ts';
 import { CRM_WRITES_CHANNEL } from '../outbox/outbox-store.ts';
 import { POOL_STATE_SQL, routingStateFromRows, type PoolCountRow } from './decision-store.ts';
 
@@ -171,8 +176,11 @@ export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> 
     )}) v (id, outcome, lead_id, decision_id)
     where inbox.id = v.id and inbox.locked_by = ${b.workerId}
     returning 1)`);
-  const notify = (channel: string, cte: string) =>
-    sql`(select count(*) from (select pg_notify(${channel}, '') from (select 1 from ${sql.raw(cte)} limit 1) one) n)`;
+  const notify = (channel: string, cte: string, payload = '') =>
+    sql`(select count(*) from (select pg_notify(${channel}, ${payload}) from (select 1 from ${sql.raw(cte)} limit 1) one) n)`;
+  const firstDue = timersDuePayload(
+    b.decisions.flatMap(({ decision }) => decision.fallbackPlan.map((cp) => new Date(cp.dueUtc))),
+  );
   const r = await sql<{ adopted?: unknown }>`
     with ${sql.join(ctes, sql`, `)}
     select
@@ -187,7 +195,7 @@ export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> 
             ? sql`, (select coalesce(json_agg(w), '[]'::json) from w) as adopted`
             : sql`, ${notify(CRM_WRITES_CHANNEL, 'w')} as nw`
       }
-      ${timerRows.length ? sql`, ${notify(TIMERS_CHANNEL, 't')} as nt` : sql``}`
+      ${timerRows.length ? sql`, ${notify(TIMERS_CHANNEL, 't', firstDue)} as nt` : sql``}`
     .execute(db)
     .catch((err: unknown) => {
       const m = /inbox lock lost, completed (\d+)/.exec(String((err as Error)?.message));

@@ -10,7 +10,7 @@ import {
   type AnyDb,
 } from '../../../src/fallback/timer-store.ts';
 import type { PlannedCheckpoint } from '../../../src/routing/decision.ts';
-import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+import { createTestDb, usingRealPostgres, type TestDb } from '../../helpers/test-db.ts';
 import { seedLeadWithDecision } from './seed.ts';
 
 const T0 = '2026-11-30T16:00:00.000Z';
@@ -119,6 +119,81 @@ describe('poller', () => {
       (x) => x.checkpointId === 'past',
     );
     expect(late!.latenessMs).toBe(60_000);
+  });
+
+  it('a nudge for timers due after its planned wake-up leaves it asleep; an earlier one wakes it by then', async () => {
+    const clock = manualClock(T0);
+    const idles: number[] = [];
+    const listeners: Array<(e: PollerEvent) => void> = [];
+    const poller = createPoller({
+      db: t.db,
+      clock,
+      fire: completing(t.db, []),
+      maxIdleMs: 60_000,
+      onEvent: (e) => {
+        if (e.type === 'idle') idles.push(e.sleepMs);
+        listeners.forEach((l) => l(e));
+      },
+    });
+    const subscribe = (fn: (e: PollerEvent) => void) => listeners.push(fn);
+    const first = waitForEvent(subscribe, (e) => e.type === 'idle');
+    await poller.start();
+    await first; // nothing due: asleep for maxIdleMs
+    const at = (ms: number) => Date.parse(T0) + ms;
+    await t.db.transaction().execute((trx) =>
+      scheduleTimers(trx, {
+        ...L1,
+        configHash: 'h',
+        plan: [checkpoint('later', new Date(at(600_000)).toISOString())],
+      }),
+    );
+    poller.nudge(at(600_000)); // due in 10 minutes, after the planned wake-up (60 s)
+    // A round would have taken a few ms and slept 60 s again; give it ample time to show up.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(idles).toEqual([60_000]);
+
+    await t.db.transaction().execute((trx) =>
+      scheduleTimers(trx, {
+        ...L2,
+        configHash: 'h',
+        plan: [checkpoint('soon', new Date(at(200)).toISOString())],
+      }),
+    );
+    const second = waitForEvent(subscribe, (e) => e.type === 'idle');
+    poller.nudge(at(200)); // before the planned wake-up: a round at that time
+    await second;
+    await poller.stop();
+    // The clock stands still, so the round found it not yet due and slept until it.
+    expect(idles).toEqual([60_000, 200]);
+  });
+
+  it('the NOTIFY names the earliest due time of the timers it announces', async () => {
+    const heard: Array<number | undefined> = [];
+    const listener = timerListener(t);
+    let connected!: () => void;
+    let got!: () => void;
+    const ready = new Promise<void>((r) => (connected = r));
+    const announced = new Promise<void>((r) => (got = r));
+    await listener.start((due) => {
+      heard.push(due);
+      if (due === undefined)
+        connected(); // once LISTEN is in place (real Postgres)
+      else got();
+    });
+    if (usingRealPostgres()) await ready;
+    await t.db.transaction().execute((trx) =>
+      scheduleTimers(trx, {
+        ...L1,
+        configHash: 'h',
+        plan: [
+          checkpoint('b', '2026-11-30T16:20:00.000Z'),
+          checkpoint('a', '2026-11-30T16:10:00.000Z'),
+        ],
+      }),
+    );
+    await announced;
+    await listener.stop();
+    expect(heard.filter((d) => d !== undefined)).toEqual([Date.parse('2026-11-30T16:10:00.000Z')]);
   });
 
   it('a firing that throws is retried with backoff, never marked fired', async () => {
