@@ -32,8 +32,11 @@ export interface AppDeps {
   configLoaded?: () => boolean;
   /** Lead field ← Salesforce field for outbound-message sObjects (routing.yaml `crm_mapping`); default mapping when absent. */
   salesforceMapping?: Record<string, string>;
-  /** Called after intake stored new events: wakes the in-process worker (other instances get a NOTIFY). */
-  onInboxInsert?: () => void;
+  /**
+   * Called after intake stored new events: wakes the in-process worker. Returns true when that
+   * worker claims them at once (it was idle); otherwise other instances get a NOTIFY.
+   */
+  onInboxInsert?: () => boolean | void;
   /** Prometheus metrics; omitted means no `/metrics` route (most tests). */
   metrics?: Metrics;
   /** The live routing config (admin API `/admin/config`, operator page). */
@@ -71,8 +74,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const intake = {
     ...deps,
     onInboxInsert: () => {
-      deps.onInboxInsert?.();
-      notifier.nudge();
+      // This process's idle worker claims the new rows at once; nobody else needs waking. With
+      // one instance the NOTIFY only ever woke that same worker again (a statement per webhook).
+      if (deps.onInboxInsert?.() !== true) notifier.nudge();
     },
   };
   registerHealthRoutes(app, {

@@ -51,7 +51,8 @@ export interface ClaimLoop {
   idle(): boolean;
   /** Started and not stopped. */
   running(): boolean;
-  nudge(): void;
+  /** Claim now, or right after the round in hand; true when a round starts at once (it was idle). */
+  nudge(): boolean;
   /** Runs rounds until one claims nothing; returns the rows claimed. For tests and the CLI. */
   drain(): Promise<number>;
   /** Stops claiming, waits for the round in hand (up to `timeoutMs`), releases what is left. */
@@ -170,9 +171,13 @@ export function createClaimLoop(opts: ClaimLoopOptions): ClaimLoop {
       schedule(0);
     },
     nudge() {
-      if (!running) return;
-      if (active) wakeRequested = true;
-      else schedule(0);
+      if (!running) return false;
+      if (active) {
+        wakeRequested = true;
+        return false;
+      }
+      schedule(0);
+      return true;
     },
     async drain() {
       let total = 0;

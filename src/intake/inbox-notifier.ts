@@ -8,7 +8,8 @@
  * pool of 10, the inbox insert): about 1,650-1,800 inserts/s without NOTIFY, 320-390/s with
  * `pg_notify` in the insert's CTE; the intake throughput stalled at that lock (issue 5).
  *
- * Why this is enough: the instance that stored the row nudges its own worker in-process at once;
+ * Why this is enough: the instance that stored the row nudges its own worker in-process at once
+ * (and, when that worker was idle and claims the rows itself, sends no NOTIFY at all: src/app.ts);
  * other instances only need to learn that *something* arrived, and one NOTIFY after a burst says
  * that as well as one per row. At most one NOTIFY is in flight, and a burst of inserts during it
  * costs exactly one more, sent at least `minGapMs` after the previous one. Should the process die

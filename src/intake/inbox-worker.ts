@@ -49,8 +49,8 @@ export interface InboxWorker {
   /** Typed events for tests and metrics: `event:done` (row, outcome), `event:failed` (row, error, status), `idle`. */
   readonly events: EventEmitter;
   start(): Promise<void>;
-  /** Wake the loop now (an insert happened). */
-  nudge(): void;
+  /** Wake the loop (an insert happened); true when it claims at once (it was idle). */
+  nudge(): boolean;
   /** Processes ready events until none is left; returns how many were processed. For tests and the CLI. */
   drain(): Promise<number>;
   /** Stops claiming, waits for the batch in hand (up to `timeoutMs`), releases what is left. */

@@ -127,7 +127,8 @@ describe('inbox NOTIFY (other instances’ wake-up)', () => {
     }
   });
 
-  it('the app nudges (in-process worker and NOTIFY) for a webhook’s new rows, not for a redelivery', async () => {
+  /** A buildApp whose in-process worker nudge answers `idle`, and a signed one-event webhook. */
+  async function intakeApp(idle: boolean) {
     const now = Date.now();
     const env = loadEnv({
       INTAKE_TOKEN: TEST_TOKENS.intake,
@@ -135,55 +136,79 @@ describe('inbox NOTIFY (other instances’ wake-up)', () => {
       PUBLIC_URL: 'https://switchboard.example.com',
       LOG_LEVEL: 'silent',
     });
-    let nudges = 0;
+    const t = { nudges: 0 };
     const app = await buildApp({
       env,
       handle: tdb,
       clock: manualClock(new Date(now)),
-      onInboxInsert: () => nudges++,
+      onInboxInsert: () => {
+        t.nudges++;
+        return idle;
+      },
     });
-    try {
+    const post = (eventId: number, objectId: number) => {
       const body = JSON.stringify([
         {
-          eventId: 901,
+          eventId,
           subscriptionId: 25,
           portalId: 62515,
           occurredAt: now,
           subscriptionType: 'contact.creation',
-          objectId: 7001,
+          objectId,
         },
       ]);
-      const headers = {
-        'content-type': 'application/json',
-        'x-hubspot-request-timestamp': String(now),
-        'x-hubspot-signature-v3': signV3(
-          HUBSPOT_TEST_SECRET,
-          'POST',
-          'https://switchboard.example.com/webhooks/hubspot',
-          body,
-          String(now),
-        ),
-      };
-      const woke = nextWake();
-      const first = await app.inject({
+      return app.inject({
         method: 'POST',
         url: '/webhooks/hubspot',
-        headers,
+        headers: {
+          'content-type': 'application/json',
+          'x-hubspot-request-timestamp': String(now),
+          'x-hubspot-signature-v3': signV3(
+            HUBSPOT_TEST_SECRET,
+            'POST',
+            'https://switchboard.example.com/webhooks/hubspot',
+            body,
+            String(now),
+          ),
+        },
         payload: body,
       });
+    };
+    return Object.assign(t, { app, post });
+  }
+
+  it('the app nudges (in-process worker and NOTIFY) for a webhook’s new rows, not for a redelivery', async () => {
+    const t = await intakeApp(false);
+    try {
+      const woke = nextWake();
+      const first = await t.post(901, 7001);
       expect(first.json()).toMatchObject({ stored: 1, duplicates: 0 });
       await woke;
-      expect(nudges).toBe(1);
-      const again = await app.inject({
-        method: 'POST',
-        url: '/webhooks/hubspot',
-        headers,
-        payload: body,
-      });
+      expect(t.nudges).toBe(1);
+      const again = await t.post(901, 7001);
       expect(again.json()).toMatchObject({ stored: 0, duplicates: 1 });
-      expect(nudges).toBe(1);
+      expect(t.nudges).toBe(1);
     } finally {
-      await app.close();
+      await t.app.close();
+    }
+  });
+
+  it('no NOTIFY when this process’s idle worker takes the new rows at once', async () => {
+    const t = await intakeApp(true);
+    try {
+      const before = wakes;
+      const first = await t.post(902, 7002);
+      expect(first.json()).toMatchObject({ stored: 1, duplicates: 0 });
+      expect(t.nudges).toBe(1);
+      await t.app.close(); // flushes any pending NOTIFY
+      // A NOTIFY of the intake would reach the listener before this one (commit order).
+      const woke = nextWake();
+      await sql`select pg_notify(${INBOX_CHANNEL}, '')`.execute(tdb.db);
+      await woke;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(wakes).toBe(before + 1);
+    } finally {
+      await t.app.close();
     }
   });
 });
