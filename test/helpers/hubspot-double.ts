@@ -239,6 +239,10 @@ export class HubSpotDouble {
     const properties: Record<string, string | null> = { hs_object_id: o.id };
     for (const p of props ?? Object.keys(o.properties))
       if (p in o.properties) properties[p] = o.properties[p] ?? null;
+    // HubSpot's read-only primary-company property of a contact (the first company here).
+    const companies = (o as { companyIds?: string[] }).companyIds;
+    if (companies && props?.includes('associatedcompanyid'))
+      properties.associatedcompanyid = companies[0] ?? null;
     return {
       id: o.id,
       properties,

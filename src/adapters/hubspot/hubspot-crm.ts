@@ -36,6 +36,9 @@ import { hubspotHttpError, hubspotThrownError, type HubSpotErrorBody } from './h
 import { settleRoutingParts } from './partial-write.ts';
 import { countCall, countCalls } from '../call-tally.ts';
 
+/** Read-only contact property: the id of the contact's primary company (HubSpot maintains it). */
+const PRIMARY_COMPANY_PROPERTY = 'associatedcompanyid';
+
 /** HUBSPOT_DEFINED association type ids (PROTOCOLS §2, SDK AssociationTypes). */
 export const ASSOC = { taskToContact: 204, noteToContact: 202, contactToCompany: 279 } as const;
 
@@ -293,9 +296,9 @@ export class HubSpotCrm implements CrmPort {
       const contacts = await this.#batchRead(
         'contacts',
         chunk.map((r) => r.id),
-        this.#contactProps(m),
+        [...this.#contactProps(m), PRIMARY_COMPANY_PROPERTY],
       );
-      const companyOf = await this.#companyIds([...contacts.keys()]);
+      const companyOf = await this.#primaryCompanies(contacts);
       const companies = await this.#batchRead(
         'companies',
         [...new Set(companyOf.values())],
@@ -332,6 +335,25 @@ export class HubSpotCrm implements CrmPort {
       },
     );
     for (const o of body.results ?? []) map.set(o.id, o);
+    return map;
+  }
+
+  /**
+   * contact id → primary company id. HubSpot keeps the primary company's id in the read-only
+   * contact property `associatedcompanyid`, so a batch whose contacts all have one costs no
+   * associations call: one HubSpot call and one round trip fewer per batch (the end-to-end
+   * bench's batches of 2-4 leads at 100 leads/s read in 2 sequential calls instead of 3). The
+   * v4 associations read remains for contacts without it (no company, or only unlabeled ones).
+   */
+  async #primaryCompanies(contacts: Map<string, HsObject>): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    const unknown: string[] = [];
+    for (const [id, c] of contacts) {
+      const primary = c.properties[PRIMARY_COMPANY_PROPERTY];
+      if (primary) map.set(id, String(primary));
+      else unknown.push(id);
+    }
+    for (const [id, company] of await this.#companyIds(unknown)) map.set(id, company);
     return map;
   }
 

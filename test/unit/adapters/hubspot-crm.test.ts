@@ -304,7 +304,25 @@ describe('HubSpotCrm against a local HubSpot double', () => {
     expect(out[2]).toMatchObject({ ownerSet: true });
   });
 
-  it('batch-reads leads: contacts, v4 associations, companies = 3 calls', async () => {
+  it('batch-reads leads whose contacts all name their primary company in 2 calls', async () => {
+    hs.addContact('103', { email: 'kim@acme.example', firstname: 'Kim' }, ['9001']);
+    const map = await crm.readLeads([
+      { system: 'hubspot', object: 'contact', id: '101' },
+      { system: 'hubspot', object: 'contact', id: '103' },
+    ]);
+    expect(hs.requests.map((r) => r.path)).toEqual([
+      '/crm/v3/objects/contacts/batch/read',
+      '/crm/v3/objects/companies/batch/read',
+    ]);
+    expect((hs.requests[0]!.body as { properties: string[] }).properties).toContain(
+      'associatedcompanyid',
+    );
+    expect(hs.requests[1]!.body).toMatchObject({ inputs: [{ id: '9001' }] });
+    expect(map.get('101')).toMatchObject({ employees: 1200, account: { id: '9001' } });
+    expect(map.get('103')).toMatchObject({ first_name: 'Kim', account: { id: '9001' } });
+  });
+
+  it('batch-reads leads: contacts, v4 associations for those without a primary company, companies = 3 calls', async () => {
     const map = await crm.readLeads([
       { system: 'hubspot', object: 'contact', id: '101' },
       { system: 'hubspot', object: 'contact', id: '102' },
@@ -318,6 +336,8 @@ describe('HubSpotCrm against a local HubSpot double', () => {
     expect(hs.requests[0]!.body).toMatchObject({
       inputs: [{ id: '101' }, { id: '102' }, { id: '555' }],
     });
+    // 101 names its primary company; only 102 (none) is asked about, 555 does not exist.
+    expect(hs.requests[1]!.body).toEqual({ inputs: [{ id: '102' }] });
     expect(map.get('101')).toMatchObject({ employees: 1200, account: { id: '9001' } });
     expect(map.get('102')).toMatchObject({ first_name: 'Sam' });
     expect(map.get('555')).toBeNull();
