@@ -1,11 +1,12 @@
 /**
  * The SQL of a routed batch (src/intake/process-batch.ts): the same rows the single-event path
  * writes (src/intake/decision-store.ts, timer-store.ts, inbox-store.ts), written for a whole
- * claimed batch in two statements, each atomic on its own: store the leads and read what
- * deciding needs (who was routed before, the pool counters, decision ids); then write everything
- * decided. Measured on this machine's PostgreSQL 15: the single path costs about 11 round trips
- * and one commit per event (6.4 ms/event for 600 events); the batch is two round trips however
- * many events it holds.
+ * claimed batch in two statements, each atomic on its own: read what deciding needs (lead ids,
+ * who was routed before, the pool counters, decision ids), while the CRM reads are in flight;
+ * then write everything decided, the leads included. Measured on this machine's PostgreSQL 15:
+ * the single path costs about 11 round trips and one commit per event (6.4 ms/event for 600
+ * events); the batch is two round trips however many events it holds, and only the write is one
+ * after the CRM reads (storing the leads first had cost a statement of 2-4 ms there).
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { CrmWriteRow, Database } from '../db/schema.ts';
@@ -27,7 +28,10 @@ import { POOL_STATE_SQL, routingStateFromRows, type PoolCountRow } from './decis
 type Db = Kysely<Database> | Transaction<Database>;
 
 export interface BatchSnapshot {
-  /** The batch's lead ids, in input order. */
+  /**
+   * Each ref's lead id, in input order: the stored lead's, or, for a lead not stored yet, an id
+   * drawn from the leads sequence that writeBatch inserts it under.
+   */
   leadIds: string[];
   /** Leads of the batch with a decision already (a second creation event: not routed again). */
   routedBefore: Set<string>;
@@ -38,47 +42,38 @@ export interface BatchSnapshot {
 }
 
 /**
- * Stores (or refreshes) every lead of the batch and reads everything deciding needs — which
- * leads were routed before, the pool counters, decision ids — in one statement. `items` must be
- * distinct leads (one ON CONFLICT statement cannot touch a row twice).
+ * Reads everything deciding a batch needs — each lead's id (stored, or drawn for a new one), which
+ * leads were routed before, the pool counters, decision ids — in one statement that writes
+ * nothing, so it runs while the CRM reads of the same batch are in flight: it needs the refs
+ * only, not the records. The leads themselves are stored by writeBatch, with the decisions.
+ * `refs` must be distinct.
  *
  * The routed-before check reads the statement's snapshot: a worker routing the same lead at this
  * moment is not seen. The unique index decisions_one_route_per_lead (migration 0007) settles that
- * race at writeBatch: the later of the two fails as a whole and its events go the single-event
- * path, which finds the committed decision (the two-workers test, 1,000 leads x 2 events).
+ * race at writeBatch, and so does writeBatch's check that a new lead was not stored by someone
+ * else meanwhile: the later batch fails as a whole and its events go the single-event path, which
+ * finds the committed lead and decision (the two-workers test, 1,000 leads x 2 events).
  */
-export async function upsertLeadsAndSnapshot(
-  db: Db,
-  items: Array<{ ref: LeadCrmRef; lead: Lead }>,
-): Promise<BatchSnapshot> {
+export async function readBatchSnapshot(db: Db, refs: LeadCrmRef[]): Promise<BatchSnapshot> {
   const values = sql.join(
-    items.map(
-      ({ ref, lead }, i) =>
-        sql`(${i}::int, ${ref.system}, ${ref.object}, ${ref.id}, ${ref.tenant ?? ''}, ${json(lead)}::jsonb)`,
-    ),
+    refs.map((ref, i) => sql`(${i}::int, ${ref.system}, ${ref.id}, ${ref.tenant ?? ''})`),
   );
   const r = await sql<{ leads: unknown; routed: unknown; pools: unknown; ids: unknown }>`
-    with input (ord, crm_system, crm_object, crm_id, tenant, lead) as (values ${values}),
-    up as (
-      insert into leads (crm_system, crm_object, crm_id, tenant, lead)
-      -- One lock order for every worker (by key, not by claim), so two batches that share
-      -- leads wait for each other instead of deadlocking.
-      select crm_system, crm_object, crm_id, tenant, lead from input
-      order by crm_system, tenant, crm_id
-      on conflict (crm_system, tenant, crm_id)
-      do update set lead = excluded.lead, updated_at = now()
-      returning id, crm_system, tenant, crm_id
+    with input (ord, crm_system, crm_id, tenant) as (values ${values}),
+    found as (
+      select input.ord, l.id from input join leads l using (crm_system, tenant, crm_id)
     )
     select
-      (select json_agg(json_build_array(input.ord, up.id::text))
-        from input join up using (crm_system, tenant, crm_id)) as leads,
+      (select json_agg(json_build_array(input.ord, (case when found.id is null
+          then nextval(pg_get_serial_sequence('leads', 'id')) else found.id end)::text))
+        from input left join found using (ord)) as leads,
       (select coalesce(json_agg(distinct d.lead_id::text), '[]'::json)
-        from decisions d join up on d.lead_id = up.id) as routed,
+        from decisions d join found on d.lead_id = found.id) as routed,
       (select coalesce(json_agg(p), '[]'::json) from (${POOL_STATE_SQL}) p) as pools,
       (select coalesce(json_agg(nextval(pg_get_serial_sequence('decisions', 'id'))::text), '[]'::json)
-        from generate_series(1, ${items.length}::int)) as ids`.execute(db);
+        from generate_series(1, ${refs.length}::int)) as ids`.execute(db);
   const row = r.rows[0]!;
-  const leadIds: string[] = new Array(items.length);
+  const leadIds: string[] = new Array(refs.length);
   for (const [ord, id] of parsed<Array<[number, string]>>(row.leads)) leadIds[ord] = id;
   return {
     leadIds,
@@ -93,8 +88,10 @@ const parsed = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v)
 
 export interface BatchWrite {
   workerId: string;
+  /** The routed leads, stored (new ones under the id the snapshot drew) with their decisions. */
+  leads: Array<{ id: string; ref: LeadCrmRef; lead: Lead }>;
   crm: CrmSystem;
-  /** The decisions, with ids from upsertLeadsAndSnapshot. */
+  /** The decisions, with ids from readBatchSnapshot. */
   decisions: Array<{ id: string; leadId: string; inboxId: string; decision: Decision }>;
   /** The CRM writes, one per routed lead. */
   writes: Array<{ leadId: string; decisionId: string; step: string; write: RoutingWrite }>;
@@ -125,6 +122,23 @@ export interface BatchWrite {
  */
 export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> {
   const ctes = [];
+  if (b.leads.length)
+    ctes.push(sql`l as (
+      insert into leads (id, crm_system, crm_object, crm_id, tenant, lead)
+      overriding system value
+      select * from (values ${sql.join(
+        b.leads.map(
+          ({ id, ref, lead }) =>
+            sql`(${id}::bigint, ${ref.system}, ${ref.object}, ${ref.id}, ${ref.tenant ?? ''}, ${json(lead)}::jsonb)`,
+        ),
+      )}) v (id, crm_system, crm_object, crm_id, tenant, lead)
+      -- One lock order for every worker (by key, not by claim), so two batches that share
+      -- leads wait for each other instead of deadlocking.
+      order by crm_system, tenant, crm_id
+      on conflict (crm_system, tenant, crm_id)
+      do update set lead = excluded.lead, updated_at = now()
+      -- A new lead stored meanwhile by another worker comes back under its id, not ours.
+      returning id)`);
   if (b.decisions.length)
     ctes.push(sql`d as (
       insert into decisions (id, lead_id, inbox_id, reason, config_hash, lead_type, handler_id, decided_at, decision)
@@ -189,6 +203,14 @@ export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> 
       case when (select count(*) from i) <> ${b.done.length}::bigint
         then (${LOCK_LOST}::text || (select count(*) from i))::int end as lock_check
       ${
+        b.leads.length === 0
+          ? sql``
+          : sql`, case when (select count(*) from l where id in (${sql.join(
+              b.leads.map((x) => sql`${x.id}::bigint`),
+            )})) <> ${b.leads.length}::bigint
+              then (${LEAD_STORED_MEANWHILE}::text || (select count(*) from l))::int end as lead_check`
+      }
+      ${
         b.writes.length === 0
           ? sql``
           : b.adoptBy
@@ -198,8 +220,11 @@ export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> 
       ${timerRows.length ? sql`, ${notify(TIMERS_CHANNEL, 't', firstDue)} as nt` : sql``}`
     .execute(db)
     .catch((err: unknown) => {
-      const m = /inbox lock lost, completed (\d+)/.exec(String((err as Error)?.message));
-      throw m ? new InboxLockLostError(b.done.length - Number(m[1]), b.workerId) : err;
+      const message = String((err as Error)?.message);
+      const m = /inbox lock lost, completed (\d+)/.exec(message);
+      if (m) throw new InboxLockLostError(b.done.length - Number(m[1]), b.workerId);
+      if (message.includes(LEAD_STORED_MEANWHILE)) throw new LeadStoredMeanwhileError();
+      throw err;
     });
   const adopted = r.rows[0]?.adopted;
   return b.adoptBy && adopted ? parsed<JsonRow[]>(adopted).map(crmWriteRow) : [];
@@ -224,6 +249,18 @@ function crmWriteRow(j: JsonRow): CrmWriteRow {
 }
 
 const LOCK_LOST = 'inbox lock lost, completed ';
+// Raised like LOCK_LOST: a cast that only runs when the check fails (and depends on a subquery,
+// so the planner cannot fold it into an error at plan time).
+const LEAD_STORED_MEANWHILE = 'lead stored by another worker meanwhile, stored ';
+
+export class LeadStoredMeanwhileError extends Error {
+  readonly code = 'INBOX.LEAD_STORED_MEANWHILE';
+  constructor() {
+    super(
+      'a lead of the batch was stored by another worker after the batch read its snapshot; the batch was rolled back',
+    );
+  }
+}
 
 export class InboxLockLostError extends Error {
   readonly code = 'INBOX.LOCK_LOST';

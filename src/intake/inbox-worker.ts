@@ -106,10 +106,12 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
   async function round(loop: ClaimLoopControl): Promise<number> {
     const rows = await claimInbox(opts.handle.db, workerId, batchSize);
     if (rows.length === 0) return 0;
-    const prefetched = await prefetchLeads(opts.crm, rows);
+    // Read from the CRM while processBatch reads its snapshot from the database.
+    const prefetching = prefetchLeads(opts.crm, rows);
     let queued = false;
     const adopter = opts.outbox?.ready() ? opts.outbox : undefined;
-    const batch = await processBatch(deps, rows, prefetched, adopter?.runnerId);
+    const batch = await processBatch(deps, rows, prefetching, adopter?.runnerId);
+    const prefetched = await prefetching;
     if (batch.batchError)
       log.warn(
         { err: batch.batchError, events: rows.length },

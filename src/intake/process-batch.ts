@@ -2,8 +2,8 @@
  * A claimed batch of new-lead events → routed, in two statements. It does what
  * processInboxEvent does for one `route` event (store the lead, decide, bump the pool, queue the
  * CRM write, schedule the timers, complete the event) for every fresh lead of the batch at once:
- * one statement stores the leads and reads the snapshot, one writes everything decided (each
- * atomic on its own; src/intake/batch-store.ts), instead of a transaction of about eleven
+ * one statement reads the snapshot while the CRM reads run, one writes everything decided, the
+ * leads included (each atomic on its own; src/intake/batch-store.ts), instead of about eleven
  * statements per event. Decisions are made in claim order on one snapshot of the pool counters,
  * each pick applied to the snapshot before the next (applyPoolIncrement), so a batch deals a pool
  * exactly as one-by-one routing would.
@@ -11,7 +11,8 @@
  * What it does not take, it hands back in `rest` for the single-event path, in claim order:
  * re-routes and engagement events, a second event for a lead already in the batch, and leads
  * routed before (a redelivered creation: the single path records it as a duplicate). If the
- * batch's write fails as a whole (a lead routed by another worker meanwhile, a lost lock), every
+ * batch's write fails as a whole (a lead stored or routed by another worker meanwhile, a lost
+ * lock), every
  * event it took goes back to `rest` too, so one bad event costs its neighbours a slower path,
  * never their routing. Shadow decisions (SHADOW_CONFIG) are recorded after the live ones commit.
  */
@@ -22,7 +23,12 @@ import { applyPoolIncrement } from '../routing/pool.ts';
 import { recordShadowDecision } from '../revops/shadow-store.ts';
 import type { LeadEventPayload } from './inbox-payload.ts';
 import { buildRoutingWrite } from './decision-store.ts';
-import { upsertLeadsAndSnapshot, writeBatch, type BatchWrite } from './batch-store.ts';
+import {
+  readBatchSnapshot,
+  writeBatch,
+  type BatchSnapshot,
+  type BatchWrite,
+} from './batch-store.ts';
 import {
   decisionLabels,
   enrich,
@@ -51,17 +57,20 @@ interface Fresh {
   row: InboxRow;
   payload: LeadEventPayload;
   lead: Lead | null;
+  /** Position of its ref in the batch snapshot. */
+  ord: number;
 }
 
 export async function processBatch(
   deps: ProcessDeps,
   rows: InboxRow[],
-  prefetched?: Prefetched,
+  /** The batch's CRM reads, in flight (or done); the snapshot is read meanwhile. */
+  prefetched?: Prefetched | Promise<Prefetched>,
   /** An idle in-process outbox runner's id: its CRM writes are inserted claimed by it. */
   adoptBy?: string,
 ): Promise<BatchResult> {
   const result: BatchResult = { done: [], failed: [], rest: [], adopted: [] };
-  const fresh: Fresh[] = [];
+  const candidates: Array<{ row: InboxRow; payload: LeadEventPayload }> = [];
   const seen = new Set<string>();
   for (const row of rows) {
     const payload = row.payload as LeadEventPayload;
@@ -71,10 +80,23 @@ export async function processBatch(
       continue;
     }
     seen.add(key);
+    candidates.push({ row, payload });
+  }
+  if (candidates.length === 0) return result;
+  // Needs the refs only: read while the CRM reads run, not after them (one statement less on
+  // the lead's path). Awaited in routeFresh; until then a failure must not count as unhandled.
+  const snapshot = readBatchSnapshot(
+    deps.db,
+    candidates.map((c) => c.payload.ref),
+  );
+  snapshot.catch(() => undefined);
+  const pre = await prefetched;
+  const fresh: Fresh[] = [];
+  for (const [ord, c] of candidates.entries()) {
     try {
-      fresh.push({ row, payload, lead: await enrich(deps.crm, payload, prefetched) });
+      fresh.push({ ...c, ord, lead: await enrich(deps.crm, c.payload, pre) });
     } catch (err) {
-      result.failed.push({ row, err });
+      result.failed.push({ row: c.row, err });
     }
   }
   if (fresh.length === 0) return result;
@@ -82,7 +104,7 @@ export async function processBatch(
   const now = deps.clock.now();
   let routed: Awaited<ReturnType<typeof routeFresh>>;
   try {
-    routed = await routeFresh(deps, fresh, now, adoptBy);
+    routed = await routeFresh(deps, fresh, snapshot, now, adoptBy);
   } catch (err) {
     result.batchError = err;
     result.rest = mergeInClaimOrder(
@@ -102,6 +124,7 @@ export async function processBatch(
 async function routeFresh(
   deps: ProcessDeps,
   fresh: Fresh[],
+  snapshot: Promise<BatchSnapshot>,
   now: Date,
   adoptBy: string | undefined,
 ) {
@@ -112,6 +135,7 @@ async function routeFresh(
     [];
   const batch: BatchWrite = {
     workerId: deps.workerId,
+    leads: [],
     crm: deps.crm.system,
     decisions: [],
     writes: [],
@@ -128,15 +152,11 @@ async function routeFresh(
     }
 
   if (present.length > 0) {
-    const snap = await upsertLeadsAndSnapshot(
-      deps.db,
-      present.map((f) => ({ ref: f.payload.ref, lead: f.lead })),
-    );
-    const leadIds = snap.leadIds;
+    const snap = await snapshot;
     const state = snap.state;
     let nextId = 0;
-    for (const [i, f] of present.entries()) {
-      const leadId = leadIds[i]!;
+    for (const f of present) {
+      const leadId = snap.leadIds[f.ord]!;
       if (snap.routedBefore.has(leadId)) {
         routedBefore.push(f.row);
         continue;
@@ -151,6 +171,7 @@ async function routeFresh(
       }
       if (decision.poolIncrement) applyPoolIncrement(state.poolCounts, decision.poolIncrement);
       const decisionId = snap.decisionIds[nextId++]!;
+      batch.leads.push({ id: leadId, ref: f.payload.ref, lead: f.lead });
       batch.decisions.push({ id: decisionId, leadId, inboxId: f.row.id, decision });
       const step = 'route';
       batch.writes.push({

@@ -10,7 +10,7 @@ import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
 import { crmDouble, exampleRouter } from '../../helpers/build-test-app.ts';
 import { claimInbox, insertInboxEvents } from '../../../src/intake/inbox-store.ts';
 import { incrementPool, incrementPools } from '../../../src/intake/pool-count-store.ts';
-import { InboxLockLostError } from '../../../src/intake/batch-store.ts';
+import { InboxLockLostError, LeadStoredMeanwhileError } from '../../../src/intake/batch-store.ts';
 import { processBatch } from '../../../src/intake/process-batch.ts';
 import { createInboxWorker } from '../../../src/intake/inbox-worker.ts';
 import { readRoutingState } from '../../../src/intake/decision-store.ts';
@@ -209,6 +209,44 @@ describe('routing a claimed batch in one transaction', () => {
       select count(*) as n from decisions d join leads l on l.id = d.lead_id
       where l.crm_id in ('t1', 't2')`.execute(tdb.db);
     expect(decisions.rows[0]!.n).toBe('0');
+  });
+
+  it('a new lead stored by another worker after the snapshot fails the batch as a whole', async () => {
+    const router = await exampleRouter();
+    const records = { 'hubspot:s1': smallLead(311), 'hubspot:s2': smallLead(312) };
+    await insertInboxEvents(tdb.db, [routeEvent('s1', 'snap-a'), routeEvent('s2', 'snap-b')]);
+    const rows = await claimInbox(tdb.db, 'w-snap', 10);
+    expect(rows).toHaveLength(2);
+    // Once the snapshot has been read (it found s2 new and drew an id for it), another worker
+    // stores lead s2; the batch's CRM reads finish only after that.
+    let snapshotRead!: () => void;
+    const read = new Promise<void>((r) => (snapshotRead = r));
+    const watched = tdb.db.withPlugin({
+      transformQuery: (a) => a.node,
+      transformResult: async (a) => {
+        snapshotRead();
+        return a.result;
+      },
+    });
+    const prefetched = read
+      .then(() =>
+        sql`insert into leads (crm_system, crm_object, crm_id, tenant, lead)
+          values ('hubspot', 'contact', 's2', '42', '{}')`.execute(tdb.db),
+      )
+      .then(() => new Map<string, Lead | null>());
+    const result = await processBatch(
+      { db: watched, router, crm: crmDouble(records, 'hubspot'), clock, workerId: 'w-snap' },
+      rows,
+      prefetched,
+    );
+    expect(result.batchError).toBeInstanceOf(LeadStoredMeanwhileError);
+    expect(result.done).toEqual([]);
+    expect(result.rest.map((r) => r.dedupe_key)).toEqual(['snap-a', 'snap-b']);
+    const stored = await sql<{ crm_id: string; decisions: string }>`
+      select l.crm_id, (select count(*) from decisions d where d.lead_id = l.id)::text as decisions
+      from leads l where l.crm_id in ('s1', 's2') order by l.crm_id`.execute(tdb.db);
+    // Nothing of the batch: s1 not stored, s2 only as the other worker stored it.
+    expect(stored.rows).toEqual([{ crm_id: 's2', decisions: '0' }]);
   });
 
   it('the database itself refuses a second route decision for a lead (two workers racing)', async () => {
