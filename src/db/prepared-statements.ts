@@ -85,8 +85,16 @@ export function preparingPool(pool: pg.Pool, opts: PreparedStatementOptions = {}
     } as PostgresPoolClient;
   }
 
+  // One wrapper per pg client, so kysely (which keys its connection objects by the client it is
+  // handed) sees the same client on every checkout.
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   return {
-    connect: async () => wrap(await pool.connect()),
+    connect: async () => {
+      const client = await pool.connect();
+      let w = wrappers.get(client);
+      if (w === undefined) wrappers.set(client, (w = wrap(client)));
+      return w;
+    },
     end: () => pool.end(),
   };
 }
