@@ -12,9 +12,8 @@
  * re-routes and engagement events, a second event for a lead already in the batch, and leads
  * routed before (a redelivered creation: the single path records it as a duplicate). If the
  * batch's write fails as a whole (a lead stored or routed by another worker meanwhile, a lost
- * lock), every
- * event it took goes back to `rest` too, so one bad event costs its neighbours a slower path,
- * never their routing. Shadow decisions (SHADOW_CONFIG) are recorded after the live ones commit.
+ * lock), every event it took goes back to `rest` too, so one bad event costs its neighbours a
+ * slower path, never their routing. Shadow decisions (SHADOW_CONFIG) are recorded after the live ones commit.
  */
 import type { CrmWriteRow, InboxRow } from '../db/schema.ts';
 import type { Decision, RoutingState } from '../routing/decision.ts';
