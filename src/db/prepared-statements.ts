@@ -33,18 +33,15 @@ interface TextEntry {
   name: string | null;
 }
 
-/** Statements prepared on each connection (the raw pg client outlives its checkouts). */
-type Prepared = WeakMap<pg.PoolClient, Set<string>>;
-
 export function preparingPool(pool: pg.Pool, opts: PreparedStatementOptions = {}): PostgresPool {
   const threshold = opts.threshold ?? 5;
   const maxTexts = opts.maxTexts ?? 1000;
   const maxPerConnection = opts.maxPerConnection ?? 256;
   const texts = new Map<string, TextEntry>();
-  const prepared: Prepared = new WeakMap();
   let nextName = 0;
 
-  function nameFor(client: pg.PoolClient, text: string): string | null {
+  /** The statement name to send `text` under on a connection that prepared `mine`, or null. */
+  function nameFor(mine: Set<string>, text: string): string | null {
     let e = texts.get(text);
     if (e === undefined) {
       if (texts.size >= maxTexts) return null;
@@ -55,8 +52,6 @@ export function preparingPool(pool: pg.Pool, opts: PreparedStatementOptions = {}
       if (++e.uses < threshold) return null;
       e.name = `sb_${++nextName}`;
     }
-    let mine = prepared.get(client);
-    if (mine === undefined) prepared.set(client, (mine = new Set()));
     if (!mine.has(e.name)) {
       if (mine.size >= maxPerConnection) return null;
       mine.add(e.name);
@@ -65,12 +60,14 @@ export function preparingPool(pool: pg.Pool, opts: PreparedStatementOptions = {}
   }
 
   function wrap(client: pg.PoolClient): PostgresPoolClient {
+    /** Statements prepared on this connection (the raw pg client outlives its checkouts). */
+    const mine = new Set<string>();
     return {
       query(textOrCursor: unknown, parameters?: ReadonlyArray<unknown>) {
         if (typeof textOrCursor !== 'string') return client.query(textOrCursor as never) as never;
         const text = textOrCursor;
         const values = parameters as unknown[];
-        const name = nameFor(client, text);
+        const name = nameFor(mine, text);
         if (name === null) return client.query(text, values) as never;
         return client.query({ name, text, values }).catch((err: unknown) => {
           if ((err as { code?: string }).code === '0A000') {
@@ -86,7 +83,7 @@ export function preparingPool(pool: pg.Pool, opts: PreparedStatementOptions = {}
   }
 
   // One wrapper per pg client, so kysely (which keys its connection objects by the client it is
-  // handed) sees the same client on every checkout.
+  // handed) sees the same client on every checkout, and the wrapper keeps what it prepared.
   const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   return {
     connect: async () => {
