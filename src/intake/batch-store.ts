@@ -8,7 +8,7 @@
  * events); the batch is two round trips however many events it holds, and only the write is one
  * after the CRM reads (storing the leads first had cost a statement of 2-4 ms there).
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { CrmWriteRow, Database } from '../db/schema.ts';
 import { json } from '../db/database.ts';
 import type { Decision, RoutingState } from '../routing/decision.ts';
@@ -198,17 +198,17 @@ export async function writeBatch(db: Db, b: BatchWrite): Promise<CrmWriteRow[]> 
   const r = await sql<{ adopted?: unknown }>`
     with ${sql.join(ctes, sql`, `)}
     select
-      -- Fails the statement (so nothing of it is written) when an event's lock was lost; the
-      -- cast of text to int only runs, and raises, when the count is short.
-      case when (select count(*) from i) <> ${b.done.length}::bigint
-        then (${LOCK_LOST}::text || (select count(*) from i))::int end as lock_check
+      ${failUnless(sql`(select count(*) from i)`, b.done.length, LOCK_LOST)} as lock_check
       ${
         b.leads.length === 0
           ? sql``
-          : sql`, case when (select count(*) from l where id in (${sql.join(
-              b.leads.map((x) => sql`${x.id}::bigint`),
-            )})) <> ${b.leads.length}::bigint
-              then (${LEAD_STORED_MEANWHILE}::text || (select count(*) from l))::int end as lead_check`
+          : sql`, ${failUnless(
+              sql`(select count(*) from l where id in (${sql.join(
+                b.leads.map((x) => sql`${x.id}::bigint`),
+              )}))`,
+              b.leads.length,
+              LEAD_STORED_MEANWHILE,
+            )} as lead_check`
       }
       ${
         b.writes.length === 0
@@ -248,9 +248,16 @@ function crmWriteRow(j: JsonRow): CrmWriteRow {
   };
 }
 
+/**
+ * Fails the whole statement (so nothing of it is written) unless `count` equals `expected`: the
+ * cast of `marker` + count to int only runs, and raises with the marker in its message, when
+ * the count is off. The count is part of the cast on purpose: a constant text would be folded
+ * by the planner into an error at plan time, failing every batch.
+ */
+const failUnless = (count: RawBuilder<unknown>, expected: number, marker: string) =>
+  sql`case when ${count} <> ${expected}::bigint then (${marker}::text || ${count})::int end`;
+
 const LOCK_LOST = 'inbox lock lost, completed ';
-// Raised like LOCK_LOST: a cast that only runs when the check fails (and depends on a subquery,
-// so the planner cannot fold it into an error at plan time).
 const LEAD_STORED_MEANWHILE = 'lead stored by another worker meanwhile, stored ';
 
 export class LeadStoredMeanwhileError extends Error {
