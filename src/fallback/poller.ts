@@ -106,11 +106,10 @@ export function createPoller(opts: PollerOptions): Poller {
 
   let running = false;
   let stopping = false;
-  let sleeping: NodeJS.Timeout | null = null;
+  /** The sleep in progress and when it ends (clock ms); null when not sleeping. */
+  let sleeping: { timeout: NodeJS.Timeout; wakeAt: number } | null = null;
   let round: Promise<void> | null = null;
   let again = false;
-  /** When the sleeping timeout fires (clock ms); null when not sleeping. */
-  let wakeAt: number | null = null;
   /** Earliest due time announced during a round, applied to the sleep that follows it. */
   let pendingDue: number | null = null;
   let nextSweepAt = 0;
@@ -185,14 +184,14 @@ export function createPoller(opts: PollerOptions): Poller {
 
   function schedule(ms: number): void {
     if (!running || stopping) return;
-    wakeAt = opts.clock.now().getTime() + ms;
-    sleeping = setTimeout(() => {
+    const wakeAt = opts.clock.now().getTime() + ms;
+    const timeout = setTimeout(() => {
       sleeping = null;
-      wakeAt = null;
       round = tick().finally(() => {
         round = null;
       });
     }, ms);
+    sleeping = { timeout, wakeAt };
   }
 
   async function tick(): Promise<void> {
@@ -235,10 +234,9 @@ export function createPoller(opts: PollerOptions): Poller {
       if (!running || stopping) return;
       if (sleeping) {
         const wait = dueAtMs === undefined ? 0 : dueAtMs - opts.clock.now().getTime();
-        if (wakeAt !== null && wait > 0 && wakeAt <= dueAtMs!) return; // awake by then anyway
-        clearTimeout(sleeping);
+        if (wait > 0 && sleeping.wakeAt <= dueAtMs!) return; // awake by then anyway
+        clearTimeout(sleeping.timeout);
         sleeping = null;
-        wakeAt = null;
         schedule(Math.max(0, wait));
       } else if (dueAtMs === undefined) {
         again = true; // mid-round: go again as soon as it ends
@@ -254,9 +252,8 @@ export function createPoller(opts: PollerOptions): Poller {
     },
     async stop(stopOpts = {}) {
       stopping = true;
-      if (sleeping) clearTimeout(sleeping);
+      if (sleeping) clearTimeout(sleeping.timeout);
       sleeping = null;
-      wakeAt = null;
       await opts.listener?.stop();
       if (round) {
         const deadline = new Promise<void>((resolve) => {
