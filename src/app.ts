@@ -47,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // One line per request (src/http/request-log.ts), not Fastify's two plus the route's own.
     ...(deps.log
-      ? { loggerInstance: deps.log, logController: requestLogController() }
+      ? { loggerInstance: deps.log, logController: requestLogController(deps.log) }
       : { logger: false }),
     bodyLimit: deps.env.BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',

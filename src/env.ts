@@ -123,6 +123,8 @@ export const EnvSchema = z.object({
   /** External base URL HubSpot calls (scheme + host [+ prefix]); proxies rewrite host and scheme. */
   PUBLIC_URL: url('e.g. https://switchboard.example.com'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Write each log line at once instead of buffering up to 200 ms (src/logger.ts). */
+  LOG_SYNC: bool(false),
   /** Largest accepted request body. 100 HubSpot events are about 30 KB; 100 Salesforce notifications well under 1 MB. */
   BODY_LIMIT_BYTES: intIn(1_048_576, 1024, 50 * 1_048_576),
   /** Inbox worker: rows claimed per round and the idle poll interval (LISTEN/NOTIFY wakes it sooner). */

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { loadEnv, type Env } from './env.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, flushLog, stdoutDestination, type Logger } from './logger.ts';
 import { openDatabase, type DatabaseHandle } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -64,7 +64,7 @@ export interface StartOptions {
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? loadEnv();
-  const log = opts.log ?? createLogger(env.LOG_LEVEL);
+  const log = opts.log ?? createLogger(env.LOG_LEVEL, stdoutDestination(env.LOG_SYNC));
   const clock = opts.clock ?? systemClock;
 
   const loaded = await loadRoutingConfigFile(env.ROUTING_CONFIG);
@@ -235,13 +235,15 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
             { signal: sig },
             'second signal: exiting now; unfinished events are reclaimed by the next start',
           );
-          process.exit(1);
+          void flushLog(log, 500).then(() => process.exit(1));
+          return;
         }
+        // The log is buffered: its last lines are written before the process exits.
         close().then(
-          () => process.exit(0),
+          () => flushLog(log).then(() => process.exit(0)),
           (err: unknown) => {
             log.error({ err }, 'shutdown failed');
-            process.exit(1);
+            void flushLog(log).then(() => process.exit(1));
           },
         );
       };

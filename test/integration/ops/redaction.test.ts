@@ -113,4 +113,30 @@ describe('log redaction', () => {
     }
     expect(text).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.-]+/); // no e-mail address at all
   });
+
+  it('writes one `request completed` line per request: its id, the request, status and what it stored', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/leads',
+      headers: { ...t.intake, 'idempotency-key': 'request-line-1', 'x-request-id': 'req-line-1' },
+      payload: KIRA,
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.headers['x-request-id']).toBe('req-line-1');
+    const mine = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.reqId === 'req-line-1' && l.msg === 'request completed');
+    expect(mine).toHaveLength(1);
+    const line = mine[0]!;
+    expect(line).toMatchObject({
+      level: 30,
+      service: 'switchboard',
+      req: { method: 'POST', url: '/leads' },
+      res: { statusCode: 202 },
+      leadId: res.json().leadId,
+      duplicate: false,
+    });
+    expect(typeof line.responseTime).toBe('number');
+    expect(line).not.toHaveProperty('req.headers');
+  });
 });
