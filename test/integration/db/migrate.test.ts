@@ -21,6 +21,29 @@ describe('migrations', () => {
     expect(await migrate(tdb)).toEqual([]);
   });
 
+  it('indexes only inbox rows that have a lead, and lead lookups still use that index', async () => {
+    const def = await sql<{ indexdef: string }>`
+      select indexdef from pg_indexes where indexname = 'inbox_lead'`.execute(tdb.db);
+    expect(def.rows[0]?.indexdef).toMatch(/WHERE \(lead_id IS NOT NULL\)/);
+    // The lead view's and the review's lookups (`=` and `in`): a partial index Postgres could not
+    // prove usable would leave them a scan of the whole inbox.
+    const plan = await tdb.db.connection().execute(async (c) => {
+      await sql`set enable_seqscan = off`.execute(c);
+      try {
+        const eq = await sql<{ 'QUERY PLAN': string }>`
+          explain select * from inbox where lead_id = ${'42'}::bigint`.execute(c);
+        const any = await sql<{ 'QUERY PLAN': string }>`
+          explain select lead_id from inbox where lead_id in (${'1'}::bigint, ${'2'}::bigint)`.execute(
+          c,
+        );
+        return [...eq.rows, ...any.rows].map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await sql`reset enable_seqscan`.execute(c);
+      }
+    });
+    expect(plan.match(/inbox_lead/g)).toHaveLength(2);
+  });
+
   it('creates the outbox table with the agreed columns', async () => {
     const cols = await sql<{ column_name: string }>`
       select column_name from information_schema.columns where table_name = 'crm_writes' order by ordinal_position`.execute(
