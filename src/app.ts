@@ -20,6 +20,7 @@ import { installHttpMetrics } from './metrics/http-metrics.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { ConfigHolder } from './config-reload.ts';
 import { createInboxNotifier } from './intake/inbox-notifier.ts';
+import { createInboxInserter } from './intake/inbox-inserter.ts';
 import { installRequestLogFields, requestLogController } from './http/request-log.ts';
 
 export interface AppDeps {
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', () => notifier.flush());
   const intake = {
     ...deps,
+    inbox: createInboxInserter(deps.handle.db, { maxAttempts: deps.env.WORKER_MAX_ATTEMPTS }),
     onInboxInsert: () => {
       // This process's idle worker claims the new rows at once; nobody else needs waking. With
       // one instance the NOTIFY only ever woke that same worker again (a statement per webhook).

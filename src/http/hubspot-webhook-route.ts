@@ -1,22 +1,28 @@
 /**
  * `POST /webhooks/hubspot`: verify the signature over the raw bytes, parse, store every event of
- * the batch in one transaction, then answer 200. Ignored events are acknowledged too (HubSpot
- * retries any 4xx/5xx for a day); a database failure answers 503 so HubSpot retries.
+ * the batch (committed, possibly in one statement with concurrent deliveries: inbox-inserter.ts),
+ * then answer 200. Ignored events are acknowledged too (HubSpot retries any 4xx/5xx for a day); a
+ * database failure answers 503 so HubSpot retries.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
 import type { Env } from '../env.ts';
-import type { DatabaseHandle } from '../db/database.ts';
 import type { Clock } from '../clock.ts';
 import { SwitchboardError } from '../errors.ts';
 import { verifyHubSpotSignature } from '../intake/hubspot-signature.ts';
 import { parseHubSpotDelivery } from '../intake/hubspot-events.ts';
-import { insertInboxEvents } from '../intake/inbox-store.ts';
+import type { InboxInserter } from '../intake/inbox-inserter.ts';
 import { logFields } from './request-log.ts';
 
 export function registerHubSpotWebhook(
   scope: FastifyInstance,
-  deps: { env: Env; handle: DatabaseHandle; clock: Clock; onInboxInsert?: () => void },
+  deps: {
+    env: Env;
+    clock: Clock;
+    /** Stores the events; resolves after their commit (coalesced with concurrent deliveries). */
+    inbox: InboxInserter;
+    onInboxInsert?: () => void;
+  },
 ): void {
   // Raw bytes for this route only: the signature covers the body exactly as sent.
   scope.removeAllContentTypeParsers();
@@ -65,11 +71,7 @@ export function registerHubSpotWebhook(
       rerouteOn: deps.env.HUBSPOT_REROUTE_ON,
       engagementProperties: deps.env.HUBSPOT_ENGAGEMENT_PROPERTIES,
     });
-    const { inserted } = await insertInboxEvents(
-      deps.handle.db,
-      delivery.events,
-      deps.env.WORKER_MAX_ATTEMPTS,
-    );
+    const { inserted } = await deps.inbox.insert(delivery.events);
     if (inserted > 0) deps.onInboxInsert?.();
     logFields(req, {
       signature: check.version,

@@ -5,9 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Env } from '../env.ts';
-import type { DatabaseHandle } from '../db/database.ts';
 import { SwitchboardError } from '../errors.ts';
-import { insertInboxEvents } from '../intake/inbox-store.ts';
+import type { InboxInserter } from '../intake/inbox-inserter.ts';
 import { logFields } from './request-log.ts';
 import { parseOutboundMessage, SOAP_ACK, soapFault } from '../intake/salesforce-message.ts';
 import { safeEqual } from './bearer-auth.ts';
@@ -17,7 +16,8 @@ export function registerSalesforceWebhook(
   scope: FastifyInstance,
   deps: {
     env: Env;
-    handle: DatabaseHandle;
+    /** Stores the events; resolves after their commit (coalesced with concurrent deliveries). */
+    inbox: InboxInserter;
     salesforceMapping?: Record<string, string>;
     /** The live config: its `crm_mapping` wins over `salesforceMapping`, so a reload applies here too. */
     config?: { crmMapping(): CrmMapping | undefined };
@@ -76,11 +76,7 @@ export function registerSalesforceWebhook(
         ? resolveSalesforceMapping(deps.config.crmMapping()).lead
         : deps.salesforceMapping,
     );
-    const { inserted } = await insertInboxEvents(
-      deps.handle.db,
-      msg.events,
-      deps.env.WORKER_MAX_ATTEMPTS,
-    );
+    const { inserted } = await deps.inbox.insert(msg.events);
     if (inserted > 0) deps.onInboxInsert?.();
     logFields(req, {
       notifications: msg.events.length + msg.ignored,
