@@ -36,9 +36,7 @@ export async function pacedLoad(opts: {
 }): Promise<PacedResult> {
   const total = Math.floor(opts.rate * opts.seconds);
   if (opts.requests.length < total) throw new Error(`need ${total} requests`);
-  const conns = await Promise.all(
-    Array.from({ length: opts.connections }, () => open(opts.port)),
-  );
+  const conns = await Promise.all(Array.from({ length: opts.connections }, () => open(opts.port)));
   const idle = [...conns];
   const waiting: number[] = [];
   const result: PacedResult = {
