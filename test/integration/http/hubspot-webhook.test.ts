@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createTestDb, type TestDb } from '../../helpers/test-db.ts';
+import { createTestDb, usingRealPostgres, type TestDb } from '../../helpers/test-db.ts';
 import {
   buildTestApp,
   crmDouble,
@@ -168,6 +168,50 @@ describe('POST /webhooks/hubspot', () => {
       .where('outcome', '=', 'gone')
       .execute();
     expect(gone).toHaveLength(100);
+  });
+
+  it('answers concurrent deliveries each with its own counts when they share one insert', async () => {
+    const event = (i: number) => ({
+      eventId: 9000 + i,
+      subscriptionId: 22,
+      portalId: 62515,
+      appId: 54321,
+      occurredAt: ts,
+      subscriptionType: 'contact.creation',
+      attemptNumber: 0,
+      objectId: 8_000_000 + i,
+    });
+    // Twelve deliveries at once, of three events each; the last two repeat the first's events.
+    const payloads = Array.from({ length: 12 }, (_, d) =>
+      JSON.stringify(
+        d >= 10 ? [event(0), event(1), event(2)] : [0, 1, 2].map((k) => event(d * 3 + k)),
+      ),
+    );
+    const before = await count(tdb, 'inbox');
+    const answers = await Promise.all(
+      payloads.map((payload) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/webhooks/hubspot',
+          headers: signed(payload),
+          payload,
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(payloads.map(() => 200));
+    const stored = answers.map((a) => (a.json() as { stored: number }).stored);
+    const duplicates = answers.map((a) => (a.json() as { duplicates: number }).duplicates);
+    expect(stored).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0]);
+    expect(duplicates).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3]);
+    expect((await count(tdb, 'inbox')) - before).toBe(30);
+    // On Postgres they shared statements: fewer transactions than deliveries wrote the 30 rows.
+    // PGlite answers in-process, so no insert is still in flight when the next delivery comes.
+    const tx = await sql<{ rows: string; n: string }>`
+      select count(*) as rows, count(distinct xmin::text) as n from inbox
+      where (payload->'ref'->>'id')::bigint between 8000000 and 8000029`.execute(tdb.db);
+    expect(Number(tx.rows[0]!.rows)).toBe(30);
+    if (usingRealPostgres()) expect(Number(tx.rows[0]!.n)).toBeLessThan(10);
+    await t.worker.drain();
   });
 
   it('acknowledges ignored events with 200 and stores nothing', async () => {
