@@ -39,6 +39,18 @@ function signed(payload: string, at = ts) {
   };
 }
 
+/** A `contact.creation` event of the test portal, as HubSpot sends it. */
+const creation = (eventId: number, objectId: number) => ({
+  eventId,
+  subscriptionId: 22,
+  portalId: 62515,
+  appId: 54321,
+  occurredAt: ts,
+  subscriptionType: 'contact.creation',
+  attemptNumber: 0,
+  objectId,
+});
+
 describe('POST /webhooks/hubspot', () => {
   let tdb: TestDb;
   let t: TestApp;
@@ -141,16 +153,7 @@ describe('POST /webhooks/hubspot', () => {
   });
 
   it('stores a 100-event batch in one delivery', async () => {
-    const events = Array.from({ length: 100 }, (_, i) => ({
-      eventId: 5000 + i,
-      subscriptionId: 22,
-      portalId: 62515,
-      appId: 54321,
-      occurredAt: ts,
-      subscriptionType: 'contact.creation',
-      attemptNumber: 0,
-      objectId: 7_000_000 + i,
-    }));
+    const events = Array.from({ length: 100 }, (_, i) => creation(5000 + i, 7_000_000 + i));
     const payload = JSON.stringify(events);
     const res = await t.app.inject({
       method: 'POST',
@@ -171,16 +174,7 @@ describe('POST /webhooks/hubspot', () => {
   });
 
   it('answers concurrent deliveries each with its own counts when they share one insert', async () => {
-    const event = (i: number) => ({
-      eventId: 9000 + i,
-      subscriptionId: 22,
-      portalId: 62515,
-      appId: 54321,
-      occurredAt: ts,
-      subscriptionType: 'contact.creation',
-      attemptNumber: 0,
-      objectId: 8_000_000 + i,
-    });
+    const event = (i: number) => creation(9000 + i, 8_000_000 + i);
     // Twelve deliveries at once, of three events each; the last two repeat the first's events.
     const payloads = Array.from({ length: 12 }, (_, d) =>
       JSON.stringify(
