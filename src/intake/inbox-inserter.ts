@@ -19,7 +19,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { NewInboxEvent } from './inbox-payload.ts';
-import { insertInboxEvents, insertInboxEventsKeyed } from './inbox-store.ts';
+import { inboxKey, insertInboxEvents, insertInboxEventsKeyed } from './inbox-store.ts';
 
 export interface InboxInserter {
   /** Stores `events` (redeliveries skipped); resolves after the commit with how many are new. */
@@ -72,10 +72,7 @@ export function createInboxInserter(
     // A new key counts for the first delivery carrying it, as if they had been stored in turn.
     for (const p of batch) {
       let inserted = 0;
-      for (const e of p.events) {
-        const key = `${e.source}\u0000${e.dedupeKey}`;
-        if (keys.delete(key)) inserted++;
-      }
+      for (const e of p.events) if (keys.delete(inboxKey(e.source, e.dedupeKey))) inserted++;
       p.resolve({ inserted });
     }
   }

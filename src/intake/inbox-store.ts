@@ -36,20 +36,17 @@ export async function insertInboxEvents(
   maxAttempts = 10,
 ): Promise<{ inserted: number }> {
   if (events.length === 0) return { inserted: 0 };
-  const params: unknown[] = [];
-  for (const e of events) params.push(e.source, e.dedupeKey, e.kind, json(e.payload), maxAttempts);
-  return storing(async () => {
-    const r = await db.executeQuery<{ id: string }>(
-      CompiledQuery.raw(insertInboxSql(events.length), params),
-    );
-    return { inserted: r.rows.length };
-  });
+  return { inserted: (await insertInboxEventsKeyed(db, events, maxAttempts)).size };
 }
 
+/** An inbox row's unique key, (source, dedupe_key), as one string. */
+export const inboxKey = (source: string, dedupeKey: string): string =>
+  `${source}\u0000${dedupeKey}`;
+
 /**
- * Like insertInboxEvents, for several deliveries' events in one statement
- * (src/intake/inbox-inserter.ts): returns the `source \0 dedupe_key` of each row it stored, so
- * the caller can tell every delivery how many of its events were new.
+ * Like insertInboxEvents, returning the inboxKey of each row it stored: several deliveries'
+ * events can share one statement (src/intake/inbox-inserter.ts) and each still be told how many
+ * of its own events were new.
  */
 export async function insertInboxEventsKeyed(
   db: Db,
@@ -60,23 +57,19 @@ export async function insertInboxEventsKeyed(
   for (const e of events) params.push(e.source, e.dedupeKey, e.kind, json(e.payload), maxAttempts);
   return storing(async () => {
     const r = await db.executeQuery<{ source: string; dedupe_key: string }>(
-      CompiledQuery.raw(insertInboxSql(events.length, KEYED), params),
+      CompiledQuery.raw(insertInboxSql(events.length), params),
     );
-    return new Set(r.rows.map((row) => `${row.source}\u0000${row.dedupe_key}`));
+    return new Set(r.rows.map((row) => inboxKey(row.source, row.dedupe_key)));
   });
 }
 
 /**
- * The insert's text per batch size and returned columns, built once: the ack path skips building
- * and compiling a kysely query tree per delivery (a few µs each, measurable at 1,000
- * deliveries/s).
+ * The insert's text per batch size, built once: the ack path skips building and compiling a
+ * kysely query tree per delivery (a few µs each, measurable at 1,000 deliveries/s).
  */
-const ID = 'id';
-const KEYED = 'source, dedupe_key';
-const INSERT_SQL = new Map<string, string>();
-function insertInboxSql(n: number, returning: typeof ID | typeof KEYED = ID): string {
-  const cacheKey = `${n}:${returning}`;
-  let text = INSERT_SQL.get(cacheKey);
+const INSERT_SQL: string[] = [];
+function insertInboxSql(n: number): string {
+  let text = INSERT_SQL[n];
   if (text === undefined) {
     const rows: string[] = [];
     for (let i = 0; i < n; i++) {
@@ -85,10 +78,10 @@ function insertInboxSql(n: number, returning: typeof ID | typeof KEYED = ID): st
     }
     text =
       `insert into inbox (source, dedupe_key, kind, payload, max_attempts) values ${rows.join(', ')} ` +
-      `on conflict (source, dedupe_key) do nothing returning ${returning}`;
-    // Kept for the common sizes only (≤ 100 events, two shapes, ~0.5 MB in all); a statement
-    // of more events costs far more than building its text.
-    if (n <= 100) INSERT_SQL.set(cacheKey, text);
+      'on conflict (source, dedupe_key) do nothing returning source, dedupe_key';
+    // Kept for the common sizes only (≤ 100 events); a coalesced statement of more events costs
+    // far more than building its text.
+    if (n <= 100) INSERT_SQL[n] = text;
   }
   return text;
 }
