@@ -16,9 +16,12 @@
  * stored event while the load runs; with the dry-run CRM it finds no contact behind the id, so
  * each event ends `gone` without a routing decision: the routing cost under load is the
  * end-to-end bench's), LOG_LEVEL=info. A second instance with WORKER_ENABLED=false is reported
- * beside it, so the worker's share of the two cores is visible. CPU per ack is each server
- * process's own CPU time (/proc, Postgres not counted) over the unthrottled run: unlike req/s it
- * hardly depends on what else the shared machine is doing. autocannon shares the two cores with
+ * beside it, so the worker's share of the two cores is visible. The worker finishes every
+ * stored event before the paced and the unthrottled runs (so neither measures the catch-up on an
+ * earlier run's backlog) and after the unthrottled run. CPU per ack is each server process's own
+ * CPU time (/proc, Postgres not counted) over the unthrottled run, for the service until its
+ * worker has finished that run's events: unlike req/s it hardly depends on what else the shared
+ * machine is doing. autocannon shares the two cores with
  * the servers (STACK.md §5.16): treat the rates as relative. Loopback only.
  */
 import { createRequire } from 'node:module';
@@ -146,6 +149,8 @@ interface Figures {
   max: AutocannonResult;
   /** Server process CPU (user + system) per request of the unthrottled run, µs; null off Linux. */
   cpuPerAckUs: number | null;
+  /** What the worker had left when the unthrottled run ended, and how long it took to finish. */
+  backlog: Drain;
 }
 
 /** utime + stime of a process in ms (Linux /proc; clock ticks of 10 ms). */
@@ -158,13 +163,49 @@ function cpuMs(pid: number): number | null {
   }
 }
 
+/** Events the worker has not finished: stored (pending) or claimed (in flight). */
+async function unfinished(db: ScratchDb): Promise<number> {
+  const { rows } = await db.pool.query<{ n: string }>(
+    "select count(*) as n from inbox where status in ('pending', 'in_flight')",
+  );
+  return Number(rows[0]!.n);
+}
+
+/**
+ * Waits until the worker has finished every stored event (up to 120 s); returns how many it found
+ * unfinished and how long they took. The unthrottled runs store events faster than a worker
+ * sharing two cores finishes them; left alone, that backlog would be worked off during the next
+ * run, on this side's paced run or on another side's, measuring the catch-up instead.
+ */
+async function drain(db: ScratchDb | null): Promise<Drain> {
+  if (db === null) return { backlog: 0, ms: 0 };
+  const start = performance.now();
+  const backlog = await unfinished(db);
+  let left = backlog;
+  while (left > 0 && performance.now() - start < 120_000) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = await unfinished(db);
+  }
+  if (left > 0)
+    throw new Error(`the worker left ${left} of ${backlog} events unfinished after 120 s`);
+  return { backlog, ms: performance.now() - start };
+}
+
+interface Drain {
+  backlog: number;
+  ms: number;
+}
+
 async function measure(
   url: string,
   pid: number,
   setup: (r: AutocannonRequest) => AutocannonRequest,
   raw: (n: number) => Buffer[],
+  /** The side's database when it runs a worker: each run starts with its inbox worked off. */
+  workerDb: ScratchDb | null,
 ): Promise<Figures> {
   await load(url, setup, { connections: 10, seconds: 2 }); // warm-up (JIT, pool, plans)
+  await drain(workerDb);
   const paced = await pacedLoad({
     port: Number(new URL(url).port),
     rate: RATE,
@@ -174,14 +215,18 @@ async function measure(
     requests: raw(RATE * DURATION_S),
   });
   const fixed = await load(url, setup, { connections: 10, rate: RATE, seconds: DURATION_S });
+  await drain(workerDb);
   const before = cpuMs(pid);
   const max = await load(url, setup, { connections: 50, seconds: DURATION_S });
+  // Counted until the worker finished what the run stored, so the service's figure is the whole
+  // cost of an event: its ack and its processing.
+  const backlog = await drain(workerDb);
   const after = cpuMs(pid);
   const cpuPerAckUs =
     before === null || after === null || max.requests.total === 0
       ? null
       : ((after - before) * 1000) / max.requests.total;
-  return { paced, fixed, max, cpuPerAckUs };
+  return { paced, fixed, max, cpuPerAckUs, backlog };
 }
 
 const bad = (r: AutocannonResult) => r.non2xx + r.errors + r.timeouts;
@@ -237,9 +282,9 @@ export async function run(): Promise<BenchRow[]> {
     const rounds: Array<Record<Side, Figures>> = [];
     for (let r = 0; r < ROUNDS; r++) {
       rounds.push({
-        b: await measure(base.baseUrl, base.pid, plain, plainRaw),
-        s: await measure(svc.baseUrl, svc.pid, signed, signedRaw),
-        i: await measure(solo.baseUrl, solo.pid, signed, signedRaw),
+        b: await measure(base.baseUrl, base.pid, plain, plainRaw, null),
+        s: await measure(svc.baseUrl, svc.pid, signed, signedRaw, svcDb),
+        i: await measure(solo.baseUrl, solo.pid, signed, signedRaw, null),
       });
     }
     const best = (side: Side): Figures => ({
@@ -253,6 +298,7 @@ export async function run(): Promise<BenchRow[]> {
           .map((x) => x[side].cpuPerAckUs)
           .filter((c): c is number => c !== null)
           .sort((x, y) => x - y)[0] ?? null,
+      backlog: rounds[0]![side].backlog,
     });
     const b = best('b');
     const s = best('s');
@@ -269,8 +315,13 @@ export async function run(): Promise<BenchRow[]> {
       f.cpuPerAckUs === null ? 'n/a' : `${Math.round(f.cpuPerAckUs)} µs`;
     const note = (f: Figures, what: string) =>
       `${what}: at ${RATE} req/s paced ${Math.round(f.paced.rate)} req/s answered, p50 ${ms(p(f.paced, 50))}, p99 ${ms(p(f.paced, 99))}, max ${ms(Math.max(...f.paced.latenciesMs))} (generator late p99 ${ms(percentile(f.paced.lateMs, 99))}); autocannon's bursts at ${RATE} req/s p50 ${ms(f.fixed.latency.p50)}, p99 ${ms(f.fixed.latency.p99)}; unthrottled (50 conns) ${Math.round(f.max.requests.average)} req/s, p99 ${ms(f.max.latency.p99)}, CPU per ack ${cpu(f)}; non-2xx/errors ${pacedBad(f.paced) + bad(f.fixed) + bad(f.max)}`;
+    const backlogs = rounds
+      .map(
+        ({ s: { backlog: d } }) => `${d.backlog} events, finished in ${(d.ms / 1000).toFixed(1)} s`,
+      )
+      .join(' / ');
     const load1 = os.loadavg()[0]!.toFixed(1);
-    const common = `${note(s, 'service (worker on, LOG_LEVEL=info)')}; ${note(b, 'baseline')}; ${storedSvc.toLocaleString('en-US')} events stored; best of ${ROUNDS} interleaved rounds (throughput per round: service ${spread('s', (f) => f.max.requests.average)}, intake-only ${spread('i', (f) => f.max.requests.average)}, baseline ${spread('b', (f) => f.max.requests.average)} req/s; paced p99 at ${RATE}/s per round: service ${spread('s', (f) => p(f.paced, 99))}, intake-only ${spread('i', (f) => p(f.paced, 99))}, baseline ${spread('b', (f) => p(f.paced, 99))} ms); ${DURATION_S} s per run after a 2 s warm-up; dry-run CRM; autocannon on the same ${os.cpus().length} cores; load average ${load1} at the end`;
+    const common = `${note(s, 'service (worker on, LOG_LEVEL=info)')}; ${note(b, 'baseline')}; ${storedSvc.toLocaleString('en-US')} events stored; best of ${ROUNDS} interleaved rounds (throughput per round: service ${spread('s', (f) => f.max.requests.average)}, intake-only ${spread('i', (f) => f.max.requests.average)}, baseline ${spread('b', (f) => f.max.requests.average)} req/s; paced p99 at ${RATE}/s per round: service ${spread('s', (f) => p(f.paced, 99))}, intake-only ${spread('i', (f) => p(f.paced, 99))}, baseline ${spread('b', (f) => p(f.paced, 99))} ms); ${DURATION_S} s per run after a 2 s warm-up; the service's worker finished its backlog before each paced and each unthrottled run, and after each round: left after the unthrottled run ${backlogs}; dry-run CRM; autocannon on the same ${os.cpus().length} cores; load average ${load1} at the end`;
     const ratio = s.max.requests.average / b.max.requests.average;
     const soloRatio = i.max.requests.average / b.max.requests.average;
     return [
