@@ -321,7 +321,10 @@ export async function run(): Promise<BenchRow[]> {
       )
       .join(' / ');
     const load1 = os.loadavg()[0]!.toFixed(1);
-    const common = `${note(s, 'service (worker on, LOG_LEVEL=info)')}; ${note(b, 'baseline')}; ${storedSvc.toLocaleString('en-US')} events stored; best of ${ROUNDS} interleaved rounds (throughput per round: service ${spread('s', (f) => f.max.requests.average)}, intake-only ${spread('i', (f) => f.max.requests.average)}, baseline ${spread('b', (f) => f.max.requests.average)} req/s; paced p99 at ${RATE}/s per round: service ${spread('s', (f) => p(f.paced, 99))}, intake-only ${spread('i', (f) => p(f.paced, 99))}, baseline ${spread('b', (f) => p(f.paced, 99))} ms); ${DURATION_S} s per run after a 2 s warm-up; the service's worker finished its backlog before each paced and each unthrottled run, and after each round: left after the unthrottled run ${backlogs}; dry-run CRM; autocannon on the same ${os.cpus().length} cores; load average ${load1} at the end`;
+    // Off, nothing vacuums the inbox's dead row versions (two per event with the worker on).
+    const autovacuum = (await svcDb.pool.query<{ autovacuum: string }>('show autovacuum')).rows[0]!
+      .autovacuum;
+    const common = `${note(s, 'service (worker on, LOG_LEVEL=info)')}; ${note(b, 'baseline')}; ${storedSvc.toLocaleString('en-US')} events stored; best of ${ROUNDS} interleaved rounds (throughput per round: service ${spread('s', (f) => f.max.requests.average)}, intake-only ${spread('i', (f) => f.max.requests.average)}, baseline ${spread('b', (f) => f.max.requests.average)} req/s; paced p99 at ${RATE}/s per round: service ${spread('s', (f) => p(f.paced, 99))}, intake-only ${spread('i', (f) => p(f.paced, 99))}, baseline ${spread('b', (f) => p(f.paced, 99))} ms); ${DURATION_S} s per run after a 2 s warm-up; the service's worker finished its backlog before each paced and each unthrottled run, and after each round: left after the unthrottled run ${backlogs}; dry-run CRM; Postgres autovacuum ${autovacuum}; autocannon on the same ${os.cpus().length} cores; load average ${load1} at the end`;
     const ratio = s.max.requests.average / b.max.requests.average;
     const soloRatio = i.max.requests.average / b.max.requests.average;
     return [
