@@ -191,6 +191,9 @@ async function drain(db: ScratchDb | null): Promise<Drain> {
   return { backlog, ms: performance.now() - start };
 }
 
+/** Each side's best of its rounds, figure by figure; the backlogs are reported per round. */
+type Best = Omit<Figures, 'backlog'>;
+
 interface Drain {
   backlog: number;
   ms: number;
@@ -287,7 +290,7 @@ export async function run(): Promise<BenchRow[]> {
         i: await measure(solo.baseUrl, solo.pid, signed, signedRaw, null),
       });
     }
-    const best = (side: Side): Figures => ({
+    const best = (side: Side): Best => ({
       paced: rounds.map((x) => x[side].paced).sort((x, y) => p(x, 99) - p(y, 99))[0]!,
       fixed: rounds.map((x) => x[side].fixed).sort((x, y) => x.latency.p99 - y.latency.p99)[0]!,
       max: rounds
@@ -298,7 +301,6 @@ export async function run(): Promise<BenchRow[]> {
           .map((x) => x[side].cpuPerAckUs)
           .filter((c): c is number => c !== null)
           .sort((x, y) => x - y)[0] ?? null,
-      backlog: rounds[0]![side].backlog,
     });
     const b = best('b');
     const s = best('s');
@@ -311,9 +313,8 @@ export async function run(): Promise<BenchRow[]> {
     const stored = async (db: ScratchDb) =>
       Number((await db.pool.query<{ n: string }>('select count(*) as n from inbox')).rows[0]!.n);
     const [storedSvc, storedSolo] = [await stored(svcDb), await stored(soloDb)];
-    const cpu = (f: Figures) =>
-      f.cpuPerAckUs === null ? 'n/a' : `${Math.round(f.cpuPerAckUs)} µs`;
-    const note = (f: Figures, what: string) =>
+    const cpu = (f: Best) => (f.cpuPerAckUs === null ? 'n/a' : `${Math.round(f.cpuPerAckUs)} µs`);
+    const note = (f: Best, what: string) =>
       `${what}: at ${RATE} req/s paced ${Math.round(f.paced.rate)} req/s answered, p50 ${ms(p(f.paced, 50))}, p99 ${ms(p(f.paced, 99))}, max ${ms(Math.max(...f.paced.latenciesMs))} (generator late p99 ${ms(percentile(f.paced.lateMs, 99))}); autocannon's bursts at ${RATE} req/s p50 ${ms(f.fixed.latency.p50)}, p99 ${ms(f.fixed.latency.p99)}; unthrottled (50 conns) ${Math.round(f.max.requests.average)} req/s, p99 ${ms(f.max.latency.p99)}, CPU per ack ${cpu(f)}; non-2xx/errors ${pacedBad(f.paced) + bad(f.fixed) + bad(f.max)}`;
     const backlogs = rounds
       .map(
