@@ -65,7 +65,7 @@ export function createInboxWorker(opts: InboxWorkerOptions): InboxWorker {
   const log = opts.log.child({ component: 'inbox-worker', workerId });
   // The per-event line carries ids, the source and the decision's labels, never lead fields, so
   // it skips pino's redaction pass, which was most of the line's cost (see src/http/request-log.ts).
-  const doneLog = opts.log.child({ component: 'inbox-worker', workerId }, { redact: [] });
+  const doneLog = log.child({}, { redact: [] });
   const batchSize = opts.batchSize ?? 100;
   const pollIntervalMs = opts.pollIntervalMs ?? 2000;
   const staleLockSeconds = opts.staleLockSeconds ?? 300;
