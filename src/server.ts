@@ -228,6 +228,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
     if (opts.handleSignals) {
       let signals = 0;
+      // The log is buffered: its last lines are written before the process exits.
+      const exit = (code: number, flushTimeoutMs?: number) =>
+        void flushLog(log, flushTimeoutMs).then(() => process.exit(code));
       const onSignal = (sig: NodeJS.Signals) => {
         signals++;
         if (signals > 1) {
@@ -235,15 +238,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
             { signal: sig },
             'second signal: exiting now; unfinished events are reclaimed by the next start',
           );
-          void flushLog(log, 500).then(() => process.exit(1));
-          return;
+          return exit(1, 500);
         }
-        // The log is buffered: its last lines are written before the process exits.
         close().then(
-          () => flushLog(log).then(() => process.exit(0)),
+          () => exit(0),
           (err: unknown) => {
             log.error({ err }, 'shutdown failed');
-            void flushLog(log).then(() => process.exit(1));
+            exit(1);
           },
         );
       };
