@@ -33,15 +33,16 @@ import {
   Children,
   createScratchDb,
   freePort,
+  percentile,
   PUBLIC_URL,
   ROOT,
   startService,
+  waitFor,
   WEBHOOK_SECRET,
   type ScratchDb,
 } from '../test/reliability/harness.ts';
 import type { BenchRow } from './report.ts';
 import { pacedLoad, rawPost, type PacedResult } from './paced-load.ts';
-import { percentile } from '../test/reliability/harness.ts';
 
 interface AutocannonResult {
   latency: { p50: number; p90: number; p99: number; max: number; average: number };
@@ -181,13 +182,14 @@ async function drain(db: ScratchDb | null): Promise<Drain> {
   if (db === null) return { backlog: 0, ms: 0 };
   const start = performance.now();
   const backlog = await unfinished(db);
-  let left = backlog;
-  while (left > 0 && performance.now() - start < 120_000) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = await unfinished(db);
-  }
-  if (left > 0)
+  const finished = await waitFor(async () => (await unfinished(db)) === 0, {
+    maxMs: 120_000,
+    everyMs: 50,
+  });
+  if (!finished) {
+    const left = await unfinished(db);
     throw new Error(`the worker left ${left} of ${backlog} events unfinished after 120 s`);
+  }
   return { backlog, ms: performance.now() - start };
 }
 
